@@ -1,0 +1,3 @@
+from rp_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Brokers behind one interface (:class:`rp_tui.broker.base.Broker`): demo, IBKR."""

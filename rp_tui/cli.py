@@ -1,0 +1,309 @@
+"""Command line: ``rp-tui`` opens the TUI; ``weights``, ``plan`` and ``backtest`` run headless.
+
+Headless commands use the same services as the TUI (:mod:`rp_tui.services`). Heavy modules
+(numpy, pandas, scipy, textual) are imported only inside the command that needs them, so
+``rp-tui --help`` stays fast. Exit codes: 0 done, 2 bad input (message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from rp_tui import __version__
+
+METHODS = ("erc", "inverse-vol")
+FREQUENCIES = ("weekly", "monthly", "quarterly")
+FEE_PLANS = ("ibkr-fixed", "none")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 2, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """Options every command takes; subcommands SUPPRESS defaults so either place works."""
+    default = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS if suppress else "portfolio.toml",
+        help="portfolio file (default: ./portfolio.toml)",
+    )
+    parent.add_argument(
+        "--prices",
+        metavar="CSV",
+        default=default,
+        help="price history: Date column (ISO), then adjusted closes per symbol "
+        "(default: the bundled iShares factor ETFs, 2014-2022)",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rp-tui`` argument parser (no heavy imports)."""
+    parser = argparse.ArgumentParser(
+        prog="rp-tui",
+        description="Risk-parity ETF portfolios at Interactive Brokers: a terminal app, "
+        "and headless commands for scripts and cron.",
+        parents=[_common(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"rp-tui {__version__}")
+    parser.add_argument(
+        "--reset-demo",
+        action="store_true",
+        help="restore the seeded demo account (positions and cash) and exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common(suppress=True)
+
+    def output(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="json prints one JSON document on stdout and nothing else",
+        )
+
+    weights = commands.add_parser(
+        "weights",
+        parents=[common],
+        help="target weights and risk contributions",
+        description="Target weights from the covariance of the last LOOKBACK daily returns.",
+    )
+    weights.add_argument("--method", choices=METHODS, help="allocation method (default: config)")
+    weights.add_argument(
+        "--lookback",
+        type=_positive_int,
+        metavar="N",
+        help="daily returns in the covariance window (default: config)",
+    )
+    weights.add_argument("--as-of", metavar="DATE", help="ISO date (default: last in history)")
+    output(weights)
+
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="positions, drift and the fee-inclusive orders",
+        description="Size the orders that bring the account to its targets. Sends nothing.",
+    )
+    output(plan)
+
+    backtest = commands.add_parser(
+        "backtest",
+        parents=[common],
+        help="replay the rules over the price history",
+        description="Rebalance at the close of the last trading day of each period.",
+    )
+    backtest.add_argument("--start", metavar="DATE", help="first rebalance on or after DATE")
+    backtest.add_argument("--end", metavar="DATE", help="use prices up to DATE")
+    backtest.add_argument("--rebalance", choices=FREQUENCIES, help="calendar (default: config)")
+    backtest.add_argument("--method", choices=METHODS, help="allocation method (default: config)")
+    backtest.add_argument(
+        "--lookback",
+        type=_positive_int,
+        metavar="N",
+        help="daily returns per covariance window (default: config)",
+    )
+    backtest.add_argument("--fees", choices=FEE_PLANS, help="commission model (default: config)")
+    backtest.add_argument(
+        "--fractional", action="store_true", help="trade fractional shares (default: whole shares)"
+    )
+    backtest.add_argument(
+        "--capital",
+        type=_positive_float,
+        default=100_000.0,
+        metavar="X",
+        help="starting cash in base currency (default: 100000)",
+    )
+    backtest.add_argument(
+        "--out", metavar="DIR", help="also write equity.csv, weights.csv, trades.csv to DIR"
+    )
+    output(backtest)
+    return parser
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = [header, *rows]
+    return "\n".join(
+        "  ".join(
+            str(v).ljust(w) if i == 0 else str(v).rjust(w)
+            for i, (v, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in lines
+    )
+
+
+def _weights(args: argparse.Namespace) -> dict:
+    from rp_tui.services import compute_targets, open_session
+
+    session = open_session(args.config, args.prices)
+    targets = compute_targets(session, args.method, args.lookback, args.as_of)
+    if args.format == "text":
+        rows = [
+            [s, f"{w:.2%}", f"{rc:.2%}"]
+            for s, w, rc in zip(
+                targets.symbols, targets.weights, targets.risk_contributions, strict=True
+            )
+        ]
+        print(f"{targets.method} weights as of {targets.as_of}, lookback {targets.lookback} days")
+        print(_table(rows, ["symbol", "weight", "risk contribution"]))
+    return targets.to_json()
+
+
+def _plan(args: argparse.Namespace) -> dict:
+    import asyncio
+
+    from rp_tui.services import build_plan, make_broker, open_session
+
+    session = open_session(args.config, args.prices)
+    plan = asyncio.run(build_plan(session, make_broker(session)))
+    if args.format == "text":
+        ccy = plan.base_currency
+        print(
+            f"{plan.broker} account {plan.account} as of {plan.as_of}: NAV {plan.nav:,.2f} "
+            f"{ccy}, cash {plan.cash:,.2f} {ccy}; {plan.method}, lookback {plan.lookback}, "
+            f"band ±{plan.band:.1%}"
+        )
+        print(
+            _table(
+                [
+                    [
+                        p.symbol,
+                        f"{p.quantity:g}",
+                        f"{p.price:,.2f}",
+                        f"{p.value:,.2f}",
+                        f"{p.weight:.2%}",
+                        f"{p.target:.2%}",
+                        f"{p.drift * 100:+.2f} pp",
+                    ]
+                    for p in plan.positions
+                ],
+                ["symbol", "qty", "price", "value", "weight", "target", "drift"],
+            )
+        )
+        print()
+        if not plan.orders:
+            print("no orders: every asset is within its band, or there is no cash to buy with")
+        else:
+            print(
+                _table(
+                    [
+                        [
+                            o.side,
+                            o.symbol,
+                            f"{o.quantity:g}",
+                            f"{o.price:,.2f}",
+                            f"{o.notional:,.2f}",
+                            f"{o.commission:,.2f}",
+                            o.currency,
+                        ]
+                        for o in plan.orders
+                    ],
+                    ["side", "symbol", "qty", "price", "notional", "commission", "ccy"],
+                )
+            )
+        print(
+            f"commission {plan.total_commission:,.2f} {ccy}; "
+            f"cash after {plan.cash_after:,.2f} {ccy}"
+        )
+    return plan.to_json()
+
+
+def _backtest(args: argparse.Namespace) -> dict:
+    from rp_tui.services import BacktestOptions, backtest, open_session, write_backtest_csvs
+
+    session = open_session(args.config, args.prices)
+    options = BacktestOptions(
+        args.start,
+        args.end,
+        args.rebalance,
+        args.method,
+        args.lookback,
+        args.fees,
+        args.fractional,
+        args.capital,
+    )
+    report = backtest(session, options)
+    if args.out:
+        write_backtest_csvs(report, args.out)
+    doc = report.to_json()
+    if args.format == "text":
+        s = doc["stats"]
+        print(
+            f"{report.method} {report.rebalance}, lookback {report.lookback}: "
+            f"{doc['start']} .. {doc['end']}, {doc['rebalances']} rebalances"
+        )
+        print(
+            f"final value {doc['final_value']:,.2f}  fees {doc['fees_paid']:,.2f}  "
+            f"turnover {doc['turnover']:.1%}/yr"
+        )
+        print(
+            f"CAGR {s['cagr']:.2%}  vol {s['volatility']:.2%}  Sharpe {s['sharpe']:.2f}  "
+            f"Sortino {s['sortino']:.2f}  max DD {s['max_drawdown']:.2%}  "
+            f"Calmar {s['calmar']:.2f}"
+        )
+    return doc
+
+
+def _reset_demo(args: argparse.Namespace) -> int:
+    from rp_tui.broker.demo import DemoBroker
+    from rp_tui.services import open_session
+
+    session = open_session(args.config, args.prices)
+    broker = DemoBroker(session.history, session.fees, session.portfolio.base_currency)
+    state = broker.reset()
+    print(
+        f"demo account {state['account']} reset: cash {state['cash']:,.2f} "
+        f"{state['base_currency']}, bought {state['seeded_on']}; saved to {broker.path}"
+    )
+    return 0
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from rp_tui.services import make_broker, open_session
+
+    session = open_session(args.config, args.prices)
+    broker = make_broker(session)
+    from rp_tui.ui.app import run_app
+
+    run_app(session, broker)
+    return 0
+
+
+COMMANDS = {"weights": _weights, "plan": _plan, "backtest": _backtest}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rp-tui`` script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    from rp_tui.errors import UserError
+
+    try:
+        if args.command is None:
+            return _reset_demo(args) if args.reset_demo else _run_tui(args)
+        doc = COMMANDS[args.command](args)
+        if args.format == "json":
+            json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+            sys.stdout.write("\n")
+        return 0
+    except UserError as exc:
+        print(f"rp-tui: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # e.g. NaN statistics that JSON cannot carry
+        print(f"rp-tui: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,218 @@
+"""Read and validate ``portfolio.toml`` (``tomllib``); every error names file, key and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rp_tui.errors import ConfigError
+
+METHODS = ("erc", "inverse-vol")
+FREQUENCIES = ("weekly", "monthly", "quarterly")
+FEE_PLANS = ("ibkr-fixed", "none")
+BROKER_KINDS = ("demo", "ibkr")
+_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One holding: ``symbol`` as listed on ``exchange`` (``SMART`` routes via IBKR's router,
+    ``primary_exchange`` then disambiguates the listing), quoted in ``currency``."""
+
+    symbol: str
+    exchange: str = "SMART"
+    currency: str = "USD"
+    primary_exchange: str = ""
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Allocation and rebalancing rules. ``band`` and ``cash_buffer`` are fractions of NAV."""
+
+    method: str = "erc"
+    lookback: int = 252
+    rebalance: str = "monthly"
+    band: float = 0.01
+    cash_buffer: float = 0.01
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where orders go: ``demo`` (built-in account) or ``ibkr`` (TWS / IB Gateway)."""
+
+    kind: str = "demo"
+    host: str = "127.0.0.1"
+    port: int = 7497
+    client_id: int = 17
+    account: str = ""
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A validated ``portfolio.toml``."""
+
+    path: Path
+    base_currency: str
+    strategy: Strategy
+    fee_plan: str
+    broker: BrokerSettings
+    theme: str
+    assets: tuple[Asset, ...] = field(default_factory=tuple)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(a.symbol for a in self.assets)
+
+
+def locate(text: str, key: str) -> int | None:
+    """1-based line of a dotted ``key`` (``strategy.band``, ``assets[1].symbol``) in TOML text."""
+    parts = key.replace("]", "").split(".")
+    lines = text.splitlines()
+    start, table = 0, ""
+    if len(parts) > 1:
+        table, _, index = parts[0].partition("[")
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?")
+        hits = [i for i, line in enumerate(lines) if header.match(line)]
+        nth = int(index) if index else 0
+        if nth >= len(hits):
+            return hits[-1] + 1 if hits else None
+        start = hits[nth] + 1
+    name = re.compile(rf"^\s*{re.escape(parts[-1])}\s*=")
+    for i in range(start, len(lines)):
+        if table and lines[i].lstrip().startswith("["):
+            break
+        if name.match(lines[i]):
+            return i + 1
+    return start or None
+
+
+class _Reader:
+    """Typed access to a parsed TOML table; errors carry file, key and line."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = path, text
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(str(self.path), message, key=key, line=locate(self.text, key))
+
+    def get(self, table: dict[str, Any], key: str, name: str, kind: type, default: Any) -> Any:
+        value = table.get(name, default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"must be a {kind.__name__}, got {value!r}")
+        return value
+
+    def choice(self, table: dict[str, Any], key: str, name: str, options: tuple, default: str):
+        value = self.get(table, key, name, str, default)
+        if value not in options:
+            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
+        return value
+
+    def table(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise self.fail(name, f"must be a table ([{name}])")
+        return value
+
+
+def parse_portfolio(text: str, path: Path) -> Portfolio:
+    """Validate TOML ``text`` read from ``path``.
+
+    Raises:
+        ConfigError: invalid TOML or an invalid value; the message names key and line and
+            says what a valid value looks like.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"is not valid TOML: {exc}") from exc
+    r = _Reader(path, text)
+
+    base = r.get(data, "base_currency", "base_currency", str, "USD")
+    if not _CURRENCY.match(base):
+        raise r.fail("base_currency", f"{base!r} is not a 3-letter currency code such as USD")
+
+    s = r.table(data, "strategy")
+    strategy = Strategy(
+        method=r.choice(s, "strategy.method", "method", METHODS, "erc"),
+        lookback=r.get(s, "strategy.lookback", "lookback", int, 252),
+        rebalance=r.choice(s, "strategy.rebalance", "rebalance", FREQUENCIES, "monthly"),
+        band=r.get(s, "strategy.band", "band", float, 0.01),
+        cash_buffer=r.get(s, "strategy.cash_buffer", "cash_buffer", float, 0.01),
+    )
+    if not 20 <= strategy.lookback <= 5000:
+        raise r.fail("strategy.lookback", "must be between 20 and 5000 trading days (252 ≈ 1 y)")
+    if not 0.0 <= strategy.band < 0.5:
+        raise r.fail("strategy.band", "is a fraction of NAV in [0, 0.5): write 0.02 for 2 pp")
+    if not 0.0 <= strategy.cash_buffer < 0.5:
+        raise r.fail("strategy.cash_buffer", "is a fraction of NAV in [0, 0.5): 0.01 keeps 1 %")
+
+    fee_plan = r.choice(r.table(data, "fees"), "fees.plan", "plan", FEE_PLANS, "ibkr-fixed")
+
+    b = r.table(data, "broker")
+    broker = BrokerSettings(
+        kind=r.choice(b, "broker.kind", "kind", BROKER_KINDS, "demo"),
+        host=r.get(b, "broker.host", "host", str, "127.0.0.1"),
+        port=r.get(b, "broker.port", "port", int, 7497),
+        client_id=r.get(b, "broker.client_id", "client_id", int, 17),
+        account=r.get(b, "broker.account", "account", str, ""),
+        read_only=r.get(b, "broker.read_only", "read_only", bool, True),
+    )
+    if not 1 <= broker.port <= 65535:
+        raise r.fail("broker.port", "must be a TCP port, 1-65535 (TWS paper 7497, Gateway 4002)")
+
+    theme = r.get(r.table(data, "ui"), "ui.theme", "theme", str, "rp-dark")
+
+    raw_assets = data.get("assets", [])
+    if not isinstance(raw_assets, list) or not raw_assets:
+        raise r.fail("assets", "add at least two [[assets]] tables with symbol, exchange, currency")
+    assets: list[Asset] = []
+    for i, item in enumerate(raw_assets):
+        key = f"assets[{i}]"
+        if not isinstance(item, dict):
+            raise r.fail(key, "must be a table ([[assets]])")
+        symbol = r.get(item, f"{key}.symbol", "symbol", str, "").strip().upper()
+        if not _SYMBOL.match(symbol):
+            raise r.fail(f"{key}.symbol", f"{symbol!r} is not a ticker such as 'USMV'")
+        if symbol in (a.symbol for a in assets):
+            raise r.fail(f"{key}.symbol", f"{symbol} is listed twice; remove one")
+        currency = r.get(item, f"{key}.currency", "currency", str, base).upper()
+        if not _CURRENCY.match(currency):
+            raise r.fail(f"{key}.currency", f"{currency!r} is not a currency code such as USD")
+        assets.append(
+            Asset(
+                symbol=symbol,
+                exchange=r.get(item, f"{key}.exchange", "exchange", str, "SMART").upper(),
+                currency=currency,
+                primary_exchange=r.get(
+                    item, f"{key}.primary_exchange", "primary_exchange", str, ""
+                ).upper(),
+            )
+        )
+    if len(assets) < 2:
+        raise r.fail("assets", "risk parity needs at least two assets")
+    return Portfolio(path, base, strategy, fee_plan, broker, theme, tuple(assets))
+
+
+def load_portfolio(path: str | Path) -> Portfolio:
+    """Read and validate a portfolio file.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not TOML, or holds an invalid value.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            str(path), "not found: run rp-tui where portfolio.toml is, or pass --config FILE"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot be read: {exc}") from exc
+    return parse_portfolio(text, path)

@@ -1,0 +1,53 @@
+"""Load the commission schedules kept as data in ``rp_tui/data/fees.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+
+from rp_tui.config import Asset
+from rp_tui.domain.fees import NO_FEES, FeeSchedule, FeeTable
+from rp_tui.errors import ConfigError
+
+
+@cache
+def _fee_data() -> dict:
+    return tomllib.loads(resources.files("rp_tui.data").joinpath("fees.toml").read_text("utf-8"))
+
+
+@cache
+def fee_schedules() -> dict[str, FeeSchedule]:
+    """Every schedule in the data file, by key (e.g. ``"ibkr-fixed-us"``)."""
+    return {key: FeeSchedule(key=key, **fields) for key, fields in _fee_data()["schedules"].items()}
+
+
+def schedule_for(plan: str, asset: Asset) -> FeeSchedule:
+    """The schedule that prices an order in ``asset`` under fee ``plan``.
+
+    Args:
+        plan: ``"ibkr-fixed"`` or ``"none"``.
+        asset: the listing (exchange / primary exchange and currency decide).
+
+    Raises:
+        ConfigError: no schedule covers that listing; names the symbol, exchange, currency.
+    """
+    if plan == "none":
+        return NO_FEES
+    venue = asset.primary_exchange or asset.exchange
+    for region in _fee_data()["listings"].values():
+        if (venue in region["exchanges"] or asset.exchange in region["exchanges"]) and (
+            asset.currency in region["currencies"]
+        ):
+            return fee_schedules()[region["currencies"][asset.currency]]
+    raise ConfigError(
+        "portfolio.toml",
+        f"no {plan} commission schedule for {asset.symbol} on {asset.exchange} in "
+        f'{asset.currency}; use a US, LSE or EUR listing, or [fees] plan = "none"',
+        key="assets",
+    )
+
+
+def fee_table(plan: str, assets: tuple[Asset, ...]) -> FeeTable:
+    """One schedule per asset, in asset order. Raises :class:`ConfigError` as above."""
+    return FeeTable([schedule_for(plan, asset) for asset in assets])

@@ -1,0 +1,412 @@
+"""Application services shared by the TUI and the headless commands.
+
+Each function takes a :class:`Session` (validated config + price history + fee table) and
+returns plain records that both front ends render; nothing here prints or draws.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rp_tui.broker.base import AccountSnapshot, Broker, Fill, OrderRequest
+from rp_tui.config import Portfolio, load_portfolio
+from rp_tui.domain import allocation
+from rp_tui.domain.backtest import BacktestResult, BacktestSpec, equal_weight, run_backtest
+from rp_tui.domain.fees import FeeTable
+from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
+from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.errors import BrokerError, DataError
+from rp_tui.fee_schedules import fee_table
+from rp_tui.prices import PriceHistory, load_prices
+
+
+@dataclass(frozen=True)
+class Session:
+    """A validated portfolio with its price history (columns in asset order) and fees."""
+
+    portfolio: Portfolio
+    history: PriceHistory
+    fees: FeeTable
+
+
+def open_session(config_path: str | Path = "portfolio.toml", prices_path: str | None = None):
+    """Load ``portfolio.toml`` and the price history (bundled unless ``prices_path``).
+
+    Raises:
+        ConfigError: invalid config. DataError: unusable prices or a symbol without prices.
+    """
+    portfolio = load_portfolio(config_path)
+    history = load_prices(prices_path).select(portfolio.symbols)
+    return Session(portfolio, history, fee_table(portfolio.fee_plan, portfolio.assets))
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Target weights at ``as_of`` from the ``lookback`` daily returns ending that day.
+
+    ``weights`` and ``risk_contributions`` have shape ``(n_assets,)`` and are fractions;
+    ``covariance`` is ``(n_assets, n_assets)`` of daily simple returns.
+    """
+
+    as_of: str
+    method: str
+    lookback: int
+    symbols: tuple[str, ...]
+    weights: np.ndarray
+    risk_contributions: np.ndarray
+    covariance: np.ndarray
+
+    def to_json(self) -> dict:
+        return {
+            "as_of": self.as_of,
+            "method": self.method,
+            "lookback": self.lookback,
+            "weights": dict(zip(self.symbols, map(float, self.weights), strict=True)),
+            "risk_contributions": dict(
+                zip(self.symbols, map(float, self.risk_contributions), strict=True)
+            ),
+        }
+
+
+def compute_targets(
+    session: Session, method: str | None = None, lookback: int | None = None, as_of=None
+) -> Targets:
+    """Allocation weights for the session's assets (config defaults unless overridden).
+
+    Raises:
+        DataError: fewer than ``lookback`` returns up to ``as_of``, or a flat price series.
+        ValueError: an unknown method.
+    """
+    method = method or session.portfolio.strategy.method
+    lookback = lookback or session.portfolio.strategy.lookback
+    history = session.history.until(as_of)
+    returns = simple_returns(history.closes)
+    if len(returns) < lookback:
+        raise DataError(
+            f"{history.source}: only {len(returns)} daily returns up to {history.as_of}, "
+            f"lookback needs {lookback}; lower strategy.lookback or supply more history"
+        )
+    cov = sample_covariance(returns[-lookback:])
+    try:
+        weights = allocation.target_weights(method, cov)
+    except allocation.AllocationError as exc:
+        symbol = history.symbols[exc.asset] if exc.asset is not None else "the portfolio"
+        raise DataError(f"{history.source}: cannot weight {symbol}: {exc}") from exc
+    rc = allocation.risk_contributions(weights, cov)
+    return Targets(history.as_of, method, lookback, history.symbols, weights, rc, cov)
+
+
+def make_broker(session: Session, kind: str | None = None) -> Broker:
+    """The broker named in the config (or ``kind``).
+
+    Raises:
+        BrokerError: a broker kind that is not available.
+    """
+    kind = kind or session.portfolio.broker.kind
+    if kind == "demo":
+        from rp_tui.broker.demo import DemoBroker
+
+        return DemoBroker(session.history, session.fees, session.portfolio.base_currency)
+    raise BrokerError(f'broker kind {kind!r} is not available yet; set [broker] kind = "demo"')
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    """One asset in the plan. Money in the listing ``currency`` (value in base currency);
+    ``weight``, ``target``, ``drift`` and ``risk_contribution`` are fractions of NAV /
+    of portfolio variance."""
+
+    symbol: str
+    exchange: str
+    currency: str
+    quantity: float
+    price: float
+    value: float
+    weight: float
+    target: float
+    drift: float
+    risk_contribution: float
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One order of the plan: ``quantity`` shares (positive) at reference ``price``;
+    ``notional`` and ``commission`` in ``currency``."""
+
+    symbol: str
+    side: str
+    quantity: float
+    price: float
+    currency: str
+    notional: float
+    commission: float
+
+    def request(self) -> OrderRequest:
+        return OrderRequest(
+            self.symbol, self.side, self.quantity, self.price, self.currency, self.commission
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Account, targets and the orders that bring the one to the other.
+
+    Money in ``base_currency`` unless a row says otherwise; orders are sells first.
+    """
+
+    broker: str
+    account: str
+    as_of: str
+    base_currency: str
+    method: str
+    lookback: int
+    band: float
+    cash_buffer: float
+    nav: float
+    cash: float
+    positions: tuple[PositionRow, ...]
+    orders: tuple[OrderRow, ...]
+    total_commission: float
+    cash_after: float
+
+    @property
+    def max_abs_drift(self) -> float:
+        return max((abs(p.drift) for p in self.positions), default=0.0)
+
+    def to_json(self) -> dict:
+        keep = ("symbol", "quantity", "price", "value", "weight", "target", "drift")
+        return {
+            "as_of": self.as_of,
+            "base_currency": self.base_currency,
+            "nav": self.nav,
+            "cash": self.cash,
+            "positions": [{k: asdict(p)[k] for k in keep} for p in self.positions],
+            "orders": [asdict(o) for o in self.orders],
+            "total_commission": self.total_commission,
+            "cash_after": self.cash_after,
+        }
+
+
+def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Targets) -> Plan:
+    """Size the orders for ``snapshot`` under the session's rules.
+
+    Raises:
+        DataError: a missing, zero or NaN price for a symbol (named), or NAV ≤ 0.
+    """
+    assets = session.portfolio.assets
+    prices = np.array([snapshot.prices.get(a.symbol, np.nan) for a in assets], dtype=float)
+    bad = [a.symbol for a, p in zip(assets, prices, strict=True) if not (p > 0)]
+    if bad:
+        raise DataError(f"no valid price for {', '.join(bad)} on {snapshot.as_of}; no orders")
+    quantities = np.array([snapshot.quantities.get(a.symbol, 0.0) for a in assets])
+    fx = np.array([snapshot.fx.get(a.currency, 1.0) for a in assets])
+    strategy = session.portfolio.strategy
+    rules = RebalanceRules(band=strategy.band, cash_buffer=strategy.cash_buffer)
+    try:
+        sized = plan_rebalance(
+            quantities, prices, snapshot.cash, targets.weights, rules, session.fees, fx
+        )
+    except ValueError as exc:
+        raise DataError(f"account {snapshot.account}: {exc}") from exc
+    current_rc = allocation.risk_contributions(sized.weights, targets.covariance)
+    positions = tuple(
+        PositionRow(
+            a.symbol,
+            a.exchange,
+            a.currency,
+            float(quantities[i]),
+            float(prices[i]),
+            float(quantities[i] * prices[i] * fx[i]),
+            float(sized.weights[i]),
+            float(sized.targets[i]),
+            float(sized.drift[i]),
+            float(current_rc[i]),
+        )
+        for i, a in enumerate(assets)
+    )
+    orders = tuple(
+        OrderRow(
+            a.symbol,
+            "BUY" if sized.quantities[i] > 0 else "SELL",
+            float(abs(sized.quantities[i])),
+            float(prices[i]),
+            a.currency,
+            float(sized.notional[i]),
+            float(sized.commissions[i]),
+        )
+        for i, a in sorted(enumerate(assets), key=lambda ia: sized.quantities[ia[0]] > 0)
+        if sized.quantities[i] != 0
+    )
+    return Plan(
+        broker=snapshot.broker,
+        account=snapshot.account,
+        as_of=snapshot.as_of,
+        base_currency=snapshot.base_currency,
+        method=targets.method,
+        lookback=targets.lookback,
+        band=strategy.band,
+        cash_buffer=strategy.cash_buffer,
+        nav=sized.nav,
+        cash=snapshot.cash,
+        positions=positions,
+        orders=orders,
+        total_commission=sized.total_commission,
+        cash_after=sized.cash_after,
+    )
+
+
+async def build_plan(session: Session, broker: Broker, targets: Targets | None = None) -> Plan:
+    """Snapshot the account and size the rebalance (targets as of the account's date)."""
+    snapshot = await broker.snapshot()
+    if targets is None:
+        targets = compute_targets(session, as_of=snapshot.as_of[:10])
+    return plan_from_snapshot(session, snapshot, targets)
+
+
+async def execute_plan(broker: Broker, plan: Plan) -> list[Fill]:
+    """Send the plan's orders, sells first. Call only after the user confirmed."""
+    return await broker.execute([order.request() for order in plan.orders])
+
+
+@dataclass(frozen=True)
+class BacktestOptions:
+    """What ``rp-tui backtest`` replays; ``None`` means the config's value.
+
+    ``start``/``end`` are ISO dates (rebalances from ``start``, history up to ``end``);
+    ``fees`` is ``"ibkr-fixed"`` or ``"none"``; ``capital`` in base currency.
+    """
+
+    start: str | None = None
+    end: str | None = None
+    rebalance: str | None = None
+    method: str | None = None
+    lookback: int | None = None
+    fees: str | None = None
+    fractional: bool = False
+    capital: float = 100_000.0
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """The strategy's backtest and the equal-weight benchmark on the same calendar."""
+
+    symbols: tuple[str, ...]
+    method: str
+    lookback: int
+    rebalance: str
+    result: BacktestResult
+    benchmark: BacktestResult
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {
+            "start": str(r.dates[0]),
+            "end": str(r.dates[-1]),
+            "rebalances": len(r.rebalance_dates),
+            "final_value": float(r.equity[-1]),
+            "fees_paid": float(r.fees_paid),
+            "turnover": float(r.turnover),
+            "stats": {k: float(v) for k, v in r.stats.items()},
+        }
+
+
+def backtest(
+    session: Session,
+    options: BacktestOptions,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> BacktestReport:
+    """Run the configured strategy (and the equal-weight benchmark) over the history.
+
+    Raises:
+        DataError: bad dates, too little history, or allocation failing on a date.
+        BacktestCancelled: ``cancelled`` returned True.
+    """
+    from rp_tui.domain.backtest import BacktestError
+
+    strategy = session.portfolio.strategy
+    method = options.method or strategy.method
+    lookback = options.lookback or strategy.lookback
+    rebalance = options.rebalance or strategy.rebalance
+    history = session.history.until(options.end)
+    fees = session.fees
+    if options.fees and options.fees != session.portfolio.fee_plan:
+        fees = fee_table(options.fees, session.portfolio.assets)
+    start = None
+    if options.start:
+        try:
+            start = np.datetime64(options.start, "D")
+        except ValueError as exc:
+            raise DataError(f"--start {options.start!r} is not an ISO date") from exc
+    rules = RebalanceRules(strategy.band, strategy.cash_buffer, not options.fractional)
+    spec = BacktestSpec(lookback, rebalance, rules, options.capital)
+
+    def allocate(cov: np.ndarray) -> np.ndarray:
+        return allocation.target_weights(method, cov)
+
+    def half(offset: float) -> Callable[[float], None] | None:
+        return None if progress is None else (lambda f: progress(offset + f / 2))
+
+    try:
+        result = run_backtest(
+            history.dates, history.closes, fees, spec, allocate, half(0.0), cancelled, start
+        )
+        benchmark = run_backtest(
+            history.dates, history.closes, fees, spec, equal_weight, half(0.5), cancelled, start
+        )
+    except BacktestError as exc:
+        raise DataError(f"{history.source}: {exc}") from exc
+    return BacktestReport(history.symbols, method, lookback, rebalance, result, benchmark)
+
+
+def write_backtest_csvs(report: BacktestReport, out_dir: str | Path) -> list[Path]:
+    """Write ``equity.csv`` (date,value), ``weights.csv`` (date, one column per symbol: target
+    weights at each rebalance) and ``trades.csv`` (date,symbol,side,quantity,price,commission).
+
+    Returns:
+        The paths written. Each file is written atomically.
+    """
+    from io import StringIO
+
+    from rp_tui.paths import atomic_write_text
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    r = report.result
+    tables = {
+        "equity.csv": (["date", "value"], zip(r.dates, r.equity, strict=True)),
+        "weights.csv": (
+            ["date", *report.symbols],
+            ([d, *w] for d, w in zip(r.rebalance_dates, r.target_weights, strict=True)),
+        ),
+        "trades.csv": (
+            ["date", "symbol", "side", "quantity", "price", "commission"],
+            (
+                [d, report.symbols[a], "BUY" if q > 0 else "SELL", abs(q), p, c]
+                for d, a, q, p, c in zip(
+                    r.trades.dates,
+                    r.trades.assets,
+                    r.trades.quantities,
+                    r.trades.prices,
+                    r.trades.commissions,
+                    strict=True,
+                )
+            ),
+        ),
+    }
+    written = []
+    for name, (header, rows) in tables.items():
+        buffer = StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(
+            [str(v) if isinstance(v, np.datetime64) else v for v in row] for row in rows
+        )
+        atomic_write_text(out / name, buffer.getvalue())
+        written.append(out / name)
+    return written
