@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy.linalg.lapack import dposv
+from scipy.linalg.lapack import dposv, dpotrf
 
 Method = Literal["erc", "inverse-vol"]
 METHODS: tuple[str, ...] = ("erc", "inverse-vol")
@@ -102,6 +102,8 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
     n = cov.shape[0]
     vol = _volatilities(cov)
     corr = cov / np.outer(vol, vol)
+    if dpotrf(corr)[1] != 0:  # Newton would still "converge" on an indefinite matrix
+        raise AllocationError("covariance is not positive definite (too few returns?)")
     if budgets is None:
         b = np.full(n, 1.0 / n)
     else:

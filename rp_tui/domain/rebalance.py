@@ -20,6 +20,8 @@ import numpy as np
 
 from rp_tui.domain.fees import FeeTable
 
+_SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
+
 
 @dataclass(frozen=True)
 class RebalanceRules:
@@ -128,11 +130,11 @@ def plan_rebalance(
     weights = values / nav
     targets_nav = np.asarray(targets, dtype=float) * (1.0 - rules.cash_buffer)
     drift = weights - targets_nav
-    delta = np.where(np.abs(drift) > rules.band, (targets_nav - weights) * nav, 0.0)
+    delta = np.where(np.abs(drift) > rules.band, targets_nav * nav - values, 0.0)
     shares = delta / (prices * fx)
     if rules.whole_shares:
         sells = np.minimum(np.round(np.maximum(-shares, 0.0)), quantities)
-        buys = np.floor(np.maximum(shares, 0.0))
+        buys = np.floor(np.maximum(shares, 0.0) + _SHARE_EPS)  # 24.9999999 is 25
     else:
         sells = np.minimum(np.maximum(-shares, 0.0), quantities)
         buys = np.maximum(shares, 0.0)

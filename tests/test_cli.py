@@ -1,0 +1,126 @@
+"""Headless commands, through ``main()`` and once through a real process."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rp_tui.cli import main
+from tests.conftest import PORTFOLIO, REPO
+
+
+def run(capsys, *argv):
+    code = main([*argv, "--config", str(PORTFOLIO)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_weights_json(capsys):
+    code, out, err = run(capsys, "weights", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and err == ""
+    assert set(doc) == {"as_of", "method", "lookback", "weights", "risk_contributions"}
+    assert (doc["as_of"], doc["method"], doc["lookback"]) == ("2022-12-28", "erc", 252)
+    assert sum(doc["weights"].values()) == pytest.approx(1.0)
+    assert all(rc == pytest.approx(0.2, rel=1e-8) for rc in doc["risk_contributions"].values())
+
+
+def test_weights_options(capsys):
+    code, out, _ = run(capsys, "weights", "--method", "inverse-vol", "--lookback", "60",
+                       "--as-of", "2020-03-31", "--format", "json")  # fmt: skip
+    doc = json.loads(out)
+    assert code == 0 and (doc["method"], doc["lookback"], doc["as_of"]) == (
+        "inverse-vol", 60, "2020-03-31")  # fmt: skip
+
+
+def test_plan_json_has_fee_inclusive_orders(capsys):
+    code, out, _ = run(capsys, "plan", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["base_currency"] == "USD"
+    assert [o["side"] for o in doc["orders"]] == ["SELL", "SELL", "BUY"]
+    assert set(doc["orders"][0]) == {"symbol", "side", "quantity", "price", "currency",
+                                     "notional", "commission"}  # fmt: skip
+    assert doc["total_commission"] == pytest.approx(sum(o["commission"] for o in doc["orders"]))
+    flows = sum((-1 if o["side"] == "BUY" else 1) * o["notional"] for o in doc["orders"])
+    assert doc["cash_after"] == pytest.approx(doc["cash"] + flows - doc["total_commission"])
+    assert {p["symbol"] for p in doc["positions"]} == {"MTUM", "QUAL", "SIZE", "USMV", "VLUE"}
+
+
+def test_backtest_json_and_out_files(capsys, tmp_path):
+    code, out, _ = run(capsys, "backtest", "--format", "json", "--out", str(tmp_path / "bt"))
+    doc = json.loads(out)
+    assert code == 0
+    assert set(doc["stats"]) == {"cagr", "volatility", "sharpe", "sortino", "max_drawdown",
+                                 "calmar"}  # fmt: skip
+    assert doc["rebalances"] == 95 and doc["fees_paid"] > 0
+    with open(tmp_path / "bt" / "equity.csv") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["date", "value"] and rows[1][0] == doc["start"]
+    assert float(rows[-1][1]) == pytest.approx(doc["final_value"])
+    trades = list(csv.DictReader(open(tmp_path / "bt" / "trades.csv")))
+    assert sum(float(t["commission"]) for t in trades) == pytest.approx(doc["fees_paid"])
+    assert (tmp_path / "bt" / "weights.csv").read_text().startswith("date,MTUM,QUAL")
+
+
+def test_backtest_options_change_the_run(capsys):
+    _, base, _ = run(capsys, "backtest", "--format", "json")
+    _, other, _ = run(capsys, "backtest", "--format", "json", "--fees", "none", "--fractional",
+                      "--rebalance", "quarterly", "--start", "2016-01-01", "--end", "2021-12-31",
+                      "--capital", "5000", "--method", "inverse-vol", "--lookback", "126")  # fmt: skip
+    a, b = json.loads(base), json.loads(other)
+    assert b["fees_paid"] == 0 and b["start"] >= "2016-01-01" and b["end"] <= "2021-12-31"
+    assert b["rebalances"] < a["rebalances"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["weights", "--as-of", "2000-01-03"], "no prices on or before 2000-01-03"),
+        (["weights", "--prices", "missing.csv"], "missing.csv: cannot open"),
+        (["backtest", "--start", "someday"], "--start 'someday' is not an ISO date"),
+        (["backtest", "--lookback", "2300", "--out", "OUT"], "lookback"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_writes_nothing(capsys, tmp_path, argv, needle):
+    argv = [str(tmp_path / a) if a in ("OUT", "missing.csv") else a for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and needle in err and err.startswith("rp-tui: error:")
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_bad_config_exits_2(capsys, tmp_path):
+    bad = tmp_path / "portfolio.toml"
+    bad.write_text(PORTFOLIO.read_text().replace("lookback = 252", "lookback = -1"))
+    assert main(["plan", "--config", str(bad)]) == 2
+    assert f"{bad}:" in capsys.readouterr().err
+
+
+def test_reset_demo_restores_the_seeded_account(capsys, isolated_data_dir):
+    run(capsys, "plan")
+    state = isolated_data_dir / "demo-account.json"
+    state.write_text(state.read_text().replace('"cash": ', '"cash": 1'))
+    code = main(["--reset-demo", "--config", str(PORTFOLIO)])
+    assert code == 0 and "reset" in capsys.readouterr().out
+    assert json.loads(state.read_text())["seeded_on"] == "2021-12-28"
+    assert json.loads(state.read_text())["cash"] < 1_000
+
+
+def test_help_and_version_in_a_real_process_import_no_pandas_or_scipy():
+    probe = (
+        "import sys\nfrom rp_tui.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pandas', 'scipy', 'textual', 'ib_async', 'numpy'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=REPO, check=True).stdout  # fmt: skip
+    assert "backtest" in out and "HEAVY []" in out
+    version = subprocess.run([sys.executable, "-m", "rp_tui", "--version"], capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+    assert version.startswith("rp-tui 0.")
+    for command in ("weights", "plan", "backtest"):
+        helped = subprocess.run([sys.executable, "-m", "rp_tui", command, "--help"],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert "--config" in helped and "--format" in helped

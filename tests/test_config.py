@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rp_tui.config import load_portfolio, locate, parse_portfolio
+from rp_tui.errors import ConfigError
+from tests.conftest import PORTFOLIO
+
+TEXT = PORTFOLIO.read_text()
+
+
+def test_shipped_portfolio_is_valid_and_commented():
+    p = load_portfolio(PORTFOLIO)
+    assert p.symbols == ("MTUM", "QUAL", "SIZE", "USMV", "VLUE")
+    assert (p.strategy.method, p.strategy.lookback, p.broker.kind) == ("erc", 252, "demo")
+    assert p.fee_plan == "ibkr-fixed" and p.base_currency == "USD"
+    comments = [line for line in TEXT.splitlines() if line.lstrip().startswith("#")]
+    for word in ("base", "method", "lookback", "band", "cash", "symbol", "broker", "ommission"):
+        assert any(word in c.lower() for c in comments), word
+
+
+def edited(old: str, new: str) -> str:
+    assert old in TEXT
+    return TEXT.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "hint"),
+    [
+        ("band = 0.01", "band = 2", "strategy.band", "0.02"),
+        ("lookback = 252", "lookback = 5", "strategy.lookback", "252"),
+        ('method = "erc"', 'method = "erk"', "strategy.method", "inverse-vol"),
+        ('plan = "ibkr-fixed"', 'plan = "tiered"', "fees.plan", "ibkr-fixed"),
+        ("port = 7497", "port = 99999", "broker.port", "7497"),
+        ('symbol = "QUAL"', 'symbol = "MTUM"', "assets[1].symbol", "twice"),
+        ('base_currency = "USD"', 'base_currency = "dollars"', "base_currency", "USD"),
+        ("client_id = 17", 'client_id = "x"', "broker.client_id", "int"),
+    ],
+)
+def test_invalid_values_name_key_line_and_fix(old, new, key, hint):
+    text = edited(old, new)
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(new.split("#")[0]))
+    if key == "assets[1].symbol":
+        line = [i for i, s in enumerate(text.splitlines(), 1) if s.startswith(new)][1]
+    with pytest.raises(ConfigError) as err:
+        parse_portfolio(text, Path("portfolio.toml"))
+    message = str(err.value)
+    assert f"portfolio.toml:{line}:" in message and key in message and hint in message
+
+
+def test_syntax_error_names_file_and_line():
+    with pytest.raises(ConfigError, match=r"portfolio\.toml.*not valid TOML.*line 2"):
+        parse_portfolio('base_currency = "USD"\nband = = 1\n', Path("portfolio.toml"))
+
+
+def test_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="--config"):
+        load_portfolio(tmp_path / "nope.toml")
+
+
+def test_locate_finds_nested_keys():
+    assert TEXT.splitlines()[locate(TEXT, "assets[2].currency") - 1].startswith("currency")
+    assert locate(TEXT, "strategy.band") == next(
+        i for i, s in enumerate(TEXT.splitlines(), 1) if s.startswith("band")
+    )
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_fuzzed_config_only_raises_config_error(text):
+    try:
+        parse_portfolio(text, Path("fuzz.toml"))
+    except ConfigError:
+        pass
+
+
+@settings(max_examples=200)
+@given(
+    st.sampled_from(["band", "lookback", "cash_buffer", "method", "port", "symbol", "currency"]),
+    st.one_of(
+        st.integers(-(10**9), 10**9), st.floats(allow_nan=True), st.text(max_size=8), st.booleans()
+    ),  # fmt: skip
+)
+def test_fuzzed_values_only_raise_config_error(key, value):
+    text = "\n".join(
+        f"{key} = {value!r}".replace("'", '"').replace("True", "true").replace("False", "false")
+        if line.split("=")[0].strip() == key
+        else line
+        for line in TEXT.splitlines()
+    )
+    try:
+        parse_portfolio(text, Path("fuzz.toml"))
+    except ConfigError:
+        pass
