@@ -28,11 +28,24 @@ def test_weights_json(capsys):
 
 
 def test_weights_options(capsys):
-    code, out, _ = run(capsys, "weights", "--method", "inverse-vol", "--lookback", "60",
-                       "--as-of", "2020-03-31", "--format", "json")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "weights",
+        "--method",
+        "inverse-vol",
+        "--lookback",
+        "60",
+        "--as-of",
+        "2020-03-31",
+        "--format",
+        "json",
+    )
     doc = json.loads(out)
     assert code == 0 and (doc["method"], doc["lookback"], doc["as_of"]) == (
-        "inverse-vol", 60, "2020-03-31")  # fmt: skip
+        "inverse-vol",
+        60,
+        "2020-03-31",
+    )
 
 
 def test_plan_json_has_fee_inclusive_orders(capsys):
@@ -40,8 +53,15 @@ def test_plan_json_has_fee_inclusive_orders(capsys):
     doc = json.loads(out)
     assert code == 0 and doc["base_currency"] == "USD"
     assert [o["side"] for o in doc["orders"]] == ["SELL", "SELL", "BUY"]
-    assert set(doc["orders"][0]) == {"symbol", "side", "quantity", "price", "currency",
-                                     "notional", "commission"}  # fmt: skip
+    assert set(doc["orders"][0]) == {
+        "symbol",
+        "side",
+        "quantity",
+        "price",
+        "currency",
+        "notional",
+        "commission",
+    }
     assert doc["total_commission"] == pytest.approx(sum(o["commission"] for o in doc["orders"]))
     flows = sum((-1 if o["side"] == "BUY" else 1) * o["notional"] for o in doc["orders"])
     assert doc["cash_after"] == pytest.approx(doc["cash"] + flows - doc["total_commission"])
@@ -52,23 +72,47 @@ def test_backtest_json_and_out_files(capsys, tmp_path):
     code, out, _ = run(capsys, "backtest", "--format", "json", "--out", str(tmp_path / "bt"))
     doc = json.loads(out)
     assert code == 0
-    assert set(doc["stats"]) == {"cagr", "volatility", "sharpe", "sortino", "max_drawdown",
-                                 "calmar"}  # fmt: skip
+    assert set(doc["stats"]) == {
+        "cagr",
+        "volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+    }
     assert doc["rebalances"] == 95 and doc["fees_paid"] > 0
     with open(tmp_path / "bt" / "equity.csv") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["date", "value"] and rows[1][0] == doc["start"]
     assert float(rows[-1][1]) == pytest.approx(doc["final_value"])
-    trades = list(csv.DictReader(open(tmp_path / "bt" / "trades.csv")))
+    trades = list(csv.DictReader((tmp_path / "bt" / "trades.csv").read_text().splitlines()))
     assert sum(float(t["commission"]) for t in trades) == pytest.approx(doc["fees_paid"])
     assert (tmp_path / "bt" / "weights.csv").read_text().startswith("date,MTUM,QUAL")
 
 
 def test_backtest_options_change_the_run(capsys):
     _, base, _ = run(capsys, "backtest", "--format", "json")
-    _, other, _ = run(capsys, "backtest", "--format", "json", "--fees", "none", "--fractional",
-                      "--rebalance", "quarterly", "--start", "2016-01-01", "--end", "2021-12-31",
-                      "--capital", "5000", "--method", "inverse-vol", "--lookback", "126")  # fmt: skip
+    _, other, _ = run(
+        capsys,
+        "backtest",
+        "--format",
+        "json",
+        "--fees",
+        "none",
+        "--fractional",
+        "--rebalance",
+        "quarterly",
+        "--start",
+        "2016-01-01",
+        "--end",
+        "2021-12-31",
+        "--capital",
+        "5000",
+        "--method",
+        "inverse-vol",
+        "--lookback",
+        "126",
+    )
     a, b = json.loads(base), json.loads(other)
     assert b["fees_paid"] == 0 and b["start"] >= "2016-01-01" and b["end"] <= "2021-12-31"
     assert b["rebalances"] < a["rebalances"]
@@ -114,13 +158,19 @@ def test_help_and_version_in_a_real_process_import_no_pandas_or_scipy():
         "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & "
         "{'pandas', 'scipy', 'textual', 'ib_async', 'numpy'}))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=REPO, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout
     assert "backtest" in out and "HEAVY []" in out
-    version = subprocess.run([sys.executable, "-m", "rp_tui", "--version"], capture_output=True,
-                             text=True, check=True).stdout  # fmt: skip
+    version = subprocess.run(
+        [sys.executable, "-m", "rp_tui", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert version.startswith("rp-tui 0.")
     for command in ("weights", "plan", "backtest"):
-        helped = subprocess.run([sys.executable, "-m", "rp_tui", command, "--help"],
-                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        helped = subprocess.run(
+            [sys.executable, "-m", "rp_tui", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert "--config" in helped and "--format" in helped

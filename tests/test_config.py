@@ -1,3 +1,4 @@
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,8 @@ def test_locate_finds_nested_keys():
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_fuzzed_config_only_raises_config_error(text):
-    try:
+    with contextlib.suppress(ConfigError):
         parse_portfolio(text, Path("fuzz.toml"))
-    except ConfigError:
-        pass
 
 
 @settings(max_examples=200)
@@ -81,7 +80,7 @@ def test_fuzzed_config_only_raises_config_error(text):
     st.sampled_from(["band", "lookback", "cash_buffer", "method", "port", "symbol", "currency"]),
     st.one_of(
         st.integers(-(10**9), 10**9), st.floats(allow_nan=True), st.text(max_size=8), st.booleans()
-    ),  # fmt: skip
+    ),
 )
 def test_fuzzed_values_only_raise_config_error(key, value):
     text = "\n".join(
@@ -90,7 +89,5 @@ def test_fuzzed_values_only_raise_config_error(key, value):
         else line
         for line in TEXT.splitlines()
     )
-    try:
+    with contextlib.suppress(ConfigError):
         parse_portfolio(text, Path("fuzz.toml"))
-    except ConfigError:
-        pass

@@ -22,8 +22,10 @@ def test_seeded_account_bought_equal_weight_a_year_before(session):
     assert state["seeded_on"] == "2021-12-28" and snap.as_of == "2022-12-28"
     assert 0 < snap.cash < 1_000 and snap.account == "DEMO-RP1"
     row = int(np.searchsorted(session.history.dates, np.datetime64("2021-12-28")))
-    values = [snap.quantities[s] * session.history.closes[row, i]
-              for i, s in enumerate(session.history.symbols)]  # fmt: skip
+    values = [
+        snap.quantities[s] * session.history.closes[row, i]
+        for i, s in enumerate(session.history.symbols)
+    ]
     assert max(values) - min(values) < max(session.history.closes[row])  # within a share
 
 
@@ -31,7 +33,10 @@ def test_plan_has_real_work_and_execution_persists(session):
     broker = make_broker(session)
     plan = asyncio.run(build_plan(session, broker))
     assert [(o.side, o.symbol) for o in plan.orders] == [
-        ("SELL", "QUAL"), ("SELL", "SIZE"), ("BUY", "USMV")]  # fmt: skip
+        ("SELL", "QUAL"),
+        ("SELL", "SIZE"),
+        ("BUY", "USMV"),
+    ]
     fills = asyncio.run(execute_plan(broker, plan))
     assert all(f.status == "filled" for f in fills)
     again = asyncio.run(make_broker(session).snapshot())  # a new broker reads the file
@@ -45,10 +50,14 @@ def test_impossible_orders_are_rejected_and_change_nothing(session):
     broker = make_broker(session)
     asyncio.run(broker.snapshot())
     before = broker.path.read_text()
-    fills = asyncio.run(broker.execute([
-        OrderRequest("MTUM", "SELL", 10_000, 100.0, "USD", 1.0),
-        OrderRequest("QUAL", "BUY", 10_000, 100.0, "USD", 1.0),
-    ]))  # fmt: skip
+    fills = asyncio.run(
+        broker.execute(
+            [
+                OrderRequest("MTUM", "SELL", 10_000, 100.0, "USD", 1.0),
+                OrderRequest("QUAL", "BUY", 10_000, 100.0, "USD", 1.0),
+            ]
+        )
+    )
     assert [f.status for f in fills] == ["rejected", "rejected"]
     assert json.loads(broker.path.read_text())["quantities"] == json.loads(before)["quantities"]
 

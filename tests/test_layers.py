@@ -13,8 +13,13 @@ LINT_IMPORTS = shutil.which("lint-imports", path=str(Path(sys.executable).parent
 
 def lint_imports(config: Path, package_root: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(package_root)}
-    return subprocess.run([LINT_IMPORTS, "--config", str(config), "--no-cache"],
-                          capture_output=True, text=True, cwd=package_root, env=env)  # fmt: skip
+    return subprocess.run(
+        [LINT_IMPORTS, "--config", str(config), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=package_root,
+        env=env,
+    )
 
 
 def test_import_contracts_hold():
@@ -25,8 +30,9 @@ def test_import_contracts_hold():
 
 def test_contract_catches_a_domain_module_importing_textual(tmp_path):
     """The same contracts, on a copy of the package with one forbidden import added."""
-    shutil.copytree(REPO / "rp_tui", tmp_path / "rp_tui",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        REPO / "rp_tui", tmp_path / "rp_tui", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (tmp_path / "rp_tui" / "domain" / "leak.py").write_text("import textual\n")
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     result = lint_imports(tmp_path / "pyproject.toml", tmp_path)

@@ -27,8 +27,10 @@ def history():
 
 
 def test_monthly_period_ends_are_last_trading_days():
-    dates = np.array(["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-29", "2024-03-01"],
-                     dtype="datetime64[D]")  # fmt: skip
+    dates = np.array(
+        ["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-29", "2024-03-01"],
+        dtype="datetime64[D]",
+    )
     # March is incomplete (2024-03-04 is still March): not a period end
     assert period_end_indices(dates, "monthly").tolist() == [1, 3]
     assert period_end_indices(dates[:4], "monthly").tolist() == [1, 3]  # Feb 29 → Mar 1 next
@@ -36,8 +38,9 @@ def test_monthly_period_ends_are_last_trading_days():
 
 def test_weekly_periods_start_on_monday():
     # Fri 2024-01-05, Mon 01-08, Fri 01-12, Mon 01-15
-    dates = np.array(["2024-01-05", "2024-01-08", "2024-01-12", "2024-01-15"],
-                     dtype="datetime64[D]")  # fmt: skip
+    dates = np.array(
+        ["2024-01-05", "2024-01-08", "2024-01-12", "2024-01-15"], dtype="datetime64[D]"
+    )
     assert period_end_indices(dates, "weekly").tolist() == [0, 2]
     assert period_end_indices(dates[:3], "quarterly").tolist() == []
     with pytest.raises(ValueError, match="unknown rebalance frequency"):
@@ -47,8 +50,7 @@ def test_weekly_periods_start_on_monday():
 def test_fractional_no_fee_backtest_matches_a_naive_replay(history):
     """Independent replay: month ends from pandas, value carried by weight × price ratio."""
     spec = BacktestSpec(126, "monthly", RebalanceRules(whole_shares=False), 1_000.0)
-    result = run_backtest(history.dates, history.closes, FeeTable([NO_FEES] * 5), spec,
-                          erc_weights)  # fmt: skip
+    result = run_backtest(history.dates, history.closes, FeeTable([NO_FEES] * 5), spec, erc_weights)
     frame = pd.DataFrame(history.closes, index=pd.DatetimeIndex(history.dates))
     month_ends = frame.groupby(frame.index.to_period("M")).tail(1).index
     returns = frame.pct_change().to_numpy()
@@ -89,8 +91,14 @@ def test_whole_share_backtest_with_fees_accounts_for_every_dollar(history):
 def test_equal_weight_benchmark_and_progress(history):
     seen = []
     spec = BacktestSpec(60, "monthly", RebalanceRules(whole_shares=False), 100.0)
-    result = run_backtest(history.dates, history.closes, FeeTable([NO_FEES] * 5), spec,
-                          equal_weight, progress=seen.append)  # fmt: skip
+    result = run_backtest(
+        history.dates,
+        history.closes,
+        FeeTable([NO_FEES] * 5),
+        spec,
+        equal_weight,
+        progress=seen.append,
+    )
     np.testing.assert_allclose(result.target_weights, 0.2)
     assert seen[-1] == 1.0 and seen == sorted(seen)
 
@@ -99,8 +107,7 @@ def test_cancel_and_short_history(history):
     spec = BacktestSpec(252, "monthly", RebalanceRules(), 100.0)
     fees = FeeTable([NO_FEES] * 5)
     with pytest.raises(BacktestCancelled):
-        run_backtest(history.dates, history.closes, fees, spec, erc_weights,
-                     cancelled=lambda: True)  # fmt: skip
+        run_backtest(history.dates, history.closes, fees, spec, erc_weights, cancelled=lambda: True)
     with pytest.raises(BacktestError, match="lookback"):
         run_backtest(history.dates[:200], history.closes[:200], fees, spec, erc_weights)
 

@@ -57,8 +57,9 @@ def test_sizing_invariants(account):
 def test_seeded_like_example_sells_before_it_buys():
     held = np.array([100.0, 100.0])
     prices = np.array([120.0, 80.0])  # 60 % / 40 % of an all-invested NAV of 20,000
-    plan = plan_rebalance(held, prices, 0.0, np.array([0.5, 0.5]), RebalanceRules(),
-                          FeeTable([US_FIXED, US_FIXED]))  # fmt: skip
+    plan = plan_rebalance(
+        held, prices, 0.0, np.array([0.5, 0.5]), RebalanceRules(), FeeTable([US_FIXED, US_FIXED])
+    )
     assert plan.quantities[0] == -17  # sell ~2,000 of the first (rounded to 17 shares)
     # buys spend the sale proceeds less every commission, no more
     assert plan.quantities[1] == 25
@@ -67,21 +68,37 @@ def test_seeded_like_example_sells_before_it_buys():
 
 
 def test_band_leaves_small_drift_alone():
-    plan = plan_rebalance(np.array([51.0, 49.0]), np.array([100.0, 100.0]), 0.0,
-                          np.array([0.5, 0.5]), RebalanceRules(band=0.02),
-                          FeeTable([US_FIXED, US_FIXED]))  # fmt: skip
+    plan = plan_rebalance(
+        np.array([51.0, 49.0]),
+        np.array([100.0, 100.0]),
+        0.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(band=0.02),
+        FeeTable([US_FIXED, US_FIXED]),
+    )
     assert not plan.quantities.any()
 
 
 def test_fractional_shares_reach_targets_without_fees():
     free = FeeSchedule(key="none", name="none", currency="")
-    plan = plan_rebalance(np.zeros(3), np.array([10.0, 20.0, 30.0]), 1000.0,
-                          np.array([0.2, 0.3, 0.5]), RebalanceRules(whole_shares=False),
-                          FeeTable([free] * 3))  # fmt: skip
+    plan = plan_rebalance(
+        np.zeros(3),
+        np.array([10.0, 20.0, 30.0]),
+        1000.0,
+        np.array([0.2, 0.3, 0.5]),
+        RebalanceRules(whole_shares=False),
+        FeeTable([free] * 3),
+    )
     np.testing.assert_allclose(plan.quantities * [10, 20, 30], [200, 300, 500], rtol=1e-9)
 
 
 def test_bad_price_is_refused():
     with pytest.raises(ValueError, match="finite and > 0"):
-        plan_rebalance(np.ones(2), np.array([10.0, np.nan]), 0.0, np.array([0.5, 0.5]),
-                       RebalanceRules(), FeeTable([US_FIXED] * 2))  # fmt: skip
+        plan_rebalance(
+            np.ones(2),
+            np.array([10.0, np.nan]),
+            0.0,
+            np.array([0.5, 0.5]),
+            RebalanceRules(),
+            FeeTable([US_FIXED] * 2),
+        )
