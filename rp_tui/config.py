@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rp_tui.domain.safety import SafetyLimits
 from rp_tui.errors import ConfigError
 
 METHODS = ("erc", "inverse-vol")
 FREQUENCIES = ("weekly", "monthly", "quarterly")
 FEE_PLANS = ("ibkr-fixed", "none")
 BROKER_KINDS = ("demo", "ibkr")
+ORDER_TYPES = ("limit", "market", "adaptive")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -50,6 +52,24 @@ class BrokerSettings:
     client_id: int = 17
     account: str = ""
     read_only: bool = True
+    allow_live: bool = False
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How confirmed orders are sent to IBKR.
+
+    Attributes:
+        order_type: ``limit`` (marketable limit, the default), ``market`` or ``adaptive``
+            (IBKR's Adaptive algo on a marketable limit).
+        limit_tolerance_bp: how far past the quote a marketable limit goes, basis points.
+        fill_timeout: seconds to wait for the orders of one leg (sells, then buys).
+    """
+
+    order_type: str = "limit"
+    limit_tolerance_bp: float = 10.0
+    fill_timeout: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,8 @@ class Portfolio:
     broker: BrokerSettings
     theme: str
     assets: tuple[Asset, ...] = field(default_factory=tuple)
+    execution: Execution = field(default_factory=Execution)
+    safety: SafetyLimits = field(default_factory=SafetyLimits)
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -163,9 +185,38 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         client_id=r.get(b, "broker.client_id", "client_id", int, 17),
         account=r.get(b, "broker.account", "account", str, ""),
         read_only=r.get(b, "broker.read_only", "read_only", bool, True),
+        allow_live=r.get(b, "broker.allow_live", "allow_live", bool, False),
+        connect_timeout=r.get(b, "broker.connect_timeout", "connect_timeout", float, 5.0),
     )
     if not 1 <= broker.port <= 65535:
         raise r.fail("broker.port", "must be a TCP port, 1-65535 (TWS paper 7497, Gateway 4002)")
+    if not 0 < broker.connect_timeout <= 120:
+        raise r.fail("broker.connect_timeout", "must be seconds in (0, 120], e.g. 5")
+
+    e = r.table(data, "execution")
+    execution = Execution(
+        order_type=r.choice(e, "execution.order_type", "order_type", ORDER_TYPES, "limit"),
+        limit_tolerance_bp=r.get(
+            e, "execution.limit_tolerance_bp", "limit_tolerance_bp", float, 10.0
+        ),
+        fill_timeout=r.get(e, "execution.fill_timeout", "fill_timeout", float, 60.0),
+    )
+    if not 0 <= execution.limit_tolerance_bp <= 500:
+        raise r.fail("execution.limit_tolerance_bp", "must be basis points in [0, 500], e.g. 10")
+    if not 1 <= execution.fill_timeout <= 3600:
+        raise r.fail("execution.fill_timeout", "must be seconds in [1, 3600], e.g. 60")
+
+    f = r.table(data, "safety")
+    defaults = SafetyLimits()
+    safety = SafetyLimits(
+        **{
+            name: r.get(f, f"safety.{name}", name, float, getattr(defaults, name))
+            for name in SafetyLimits.__dataclass_fields__
+        }
+    )
+    for name, value in safety.__dict__.items():
+        if not value > 0:
+            raise r.fail(f"safety.{name}", f"must be > 0 (default {getattr(defaults, name)})")
 
     theme = r.get(r.table(data, "ui"), "ui.theme", "theme", str, "rp-dark")
 
@@ -197,7 +248,9 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         )
     if len(assets) < 2:
         raise r.fail("assets", "risk parity needs at least two assets")
-    return Portfolio(path, base, strategy, fee_plan, broker, theme, tuple(assets))
+    return Portfolio(
+        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety
+    )
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

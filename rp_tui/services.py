@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +173,13 @@ class Plan:
     orders: tuple[OrderRow, ...]
     total_commission: float
     cash_after: float
+    blocked: dict[str, str] = field(default_factory=dict)
+    quote_kinds: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def buy_budget(self) -> float:
+        """Cash buys may spend before sale proceeds: cash less the buffer, base currency."""
+        return min(self.cash - self.cash_buffer * self.nav, self.cash)
 
     @property
     def max_abs_drift(self) -> float:
@@ -189,27 +196,44 @@ class Plan:
             "orders": [asdict(o) for o in self.orders],
             "total_commission": self.total_commission,
             "cash_after": self.cash_after,
+            "blocked": self.blocked,
         }
 
 
 def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Targets) -> Plan:
     """Size the orders for ``snapshot`` under the session's rules.
 
+    An asset in ``snapshot.blocked`` or without a valid price is not traded, and the reason
+    is kept in ``Plan.blocked``; weight is never spread over the other assets.
+
     Raises:
-        DataError: a missing, zero or NaN price for a symbol (named), or NAV ≤ 0.
+        DataError: a held asset with no price at all (named), or NAV ≤ 0.
     """
     assets = session.portfolio.assets
     prices = np.array([snapshot.prices.get(a.symbol, np.nan) for a in assets], dtype=float)
-    bad = [a.symbol for a, p in zip(assets, prices, strict=True) if not (p > 0)]
-    if bad:
-        raise DataError(f"no valid price for {', '.join(bad)} on {snapshot.as_of}; no orders")
     quantities = np.array([snapshot.quantities.get(a.symbol, 0.0) for a in assets])
+    blocked = dict(snapshot.blocked)
+    for a, p in zip(assets, prices, strict=True):
+        if not (p > 0) and a.symbol not in blocked:
+            blocked[a.symbol] = f"no valid price for {a.symbol} on {snapshot.as_of}"
+    unvalued = [
+        a.symbol
+        for a, p, q in zip(assets, prices, quantities, strict=True)
+        if not (p > 0) and q != 0
+    ]
+    if unvalued:
+        raise DataError(
+            f"account {snapshot.account}: cannot value {', '.join(unvalued)} (no price at all); "
+            "no plan until a price arrives"
+        )
+    frozen = np.array([a.symbol in blocked for a in assets])
+    prices = np.where(prices > 0, prices, 1.0)  # placeholder for unheld, frozen assets
     fx = np.array([snapshot.fx.get(a.currency, 1.0) for a in assets])
     strategy = session.portfolio.strategy
     rules = RebalanceRules(band=strategy.band, cash_buffer=strategy.cash_buffer)
     try:
         sized = plan_rebalance(
-            quantities, prices, snapshot.cash, targets.weights, rules, session.fees, fx
+            quantities, prices, snapshot.cash, targets.weights, rules, session.fees, fx, frozen
         )
     except ValueError as exc:
         raise DataError(f"account {snapshot.account}: {exc}") from exc
@@ -257,6 +281,8 @@ def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Tar
         orders=orders,
         total_commission=sized.total_commission,
         cash_after=sized.cash_after,
+        blocked=blocked,
+        quote_kinds=dict(snapshot.quote_kinds),
     )
 
 

@@ -22,6 +22,11 @@ class AccountSnapshot:
         quantities: shares held per symbol.
         prices: last price per symbol in its listing currency.
         fx: base currency per unit of each currency (the base itself maps to 1.0).
+        blocked: symbols whose orders must not be sent, with the reason (a missing, zero,
+            NaN or stale price; an unknown contract).
+        quote_kinds: what kind of price arrived per symbol: ``live``, ``delayed``,
+            ``close`` (the demo's historical close) or ``portfolio`` (TWS's mark only).
+        cash_by_currency: cash per currency, each in its own currency.
     """
 
     broker: str
@@ -32,6 +37,9 @@ class AccountSnapshot:
     quantities: dict[str, float]
     prices: dict[str, float]
     fx: dict[str, float] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)
+    quote_kinds: dict[str, str] = field(default_factory=dict)
+    cash_by_currency: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,13 @@ class OrderRequest:
 
 @dataclass(frozen=True)
 class Fill:
-    """A (possibly partial) execution: ``quantity`` shares at ``price``, ``commission`` charged,
-    both in ``currency``; ``status`` is ``"filled"``, ``"partial"`` or ``"rejected"``."""
+    """The outcome of one order: ``quantity`` shares filled at average ``price``,
+    ``commission`` charged, both in ``currency``.
+
+    ``status`` is ``filled``, ``partial`` (``remaining`` shares still open or cancelled),
+    ``open``, ``cancelled``, ``rejected`` (``message`` gives IBKR's reason) or ``unknown``
+    (the connection dropped before the outcome arrived: never re-sent, reconcile first).
+    """
 
     symbol: str
     side: Side
@@ -60,6 +73,8 @@ class Fill:
     currency: str
     status: str = "filled"
     message: str = ""
+    remaining: float = 0.0
+    order_ref: str = ""
 
 
 class Broker(Protocol):
@@ -71,6 +86,10 @@ class Broker(Protocol):
         """Current cash, positions and prices. Raises ``BrokerError`` when unavailable."""
         ...
 
-    async def execute(self, orders: Sequence[OrderRequest]) -> list[Fill]:
-        """Send confirmed ``orders`` (sells first) and return their fills."""
+    async def execute(
+        self, orders: Sequence[OrderRequest], *, run_id: str = "", buy_budget: float | None = None
+    ) -> list[Fill]:
+        """Send confirmed ``orders``: sells first, then buys sized on the cash actually
+        received. ``buy_budget`` is the base-currency cash buys may spend before sale
+        proceeds (``None``: the orders as given). Returns one :class:`Fill` per order."""
         ...

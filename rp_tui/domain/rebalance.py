@@ -99,6 +99,7 @@ def plan_rebalance(
     rules: RebalanceRules,
     fees: FeeTable,
     fx: np.ndarray | None = None,
+    frozen: np.ndarray | None = None,
 ) -> RebalancePlan:
     """Size the orders that bring holdings to ``targets`` under ``rules``.
 
@@ -110,6 +111,8 @@ def plan_rebalance(
         rules: band, cash buffer, whole shares.
         fees: commission schedules, one per asset.
         fx: base currency per unit of each listing's currency, ``(n_assets,)``; default 1.
+        frozen: ``(n_assets,)`` bool, assets that must not be traded (e.g. no fresh price);
+            their price still values the holding.
 
     Returns:
         A :class:`RebalancePlan`. Sells never exceed holdings; buys plus all commissions never
@@ -130,7 +133,10 @@ def plan_rebalance(
     weights = values / nav
     targets_nav = np.asarray(targets, dtype=float) * (1.0 - rules.cash_buffer)
     drift = weights - targets_nav
-    delta = np.where(np.abs(drift) > rules.band, targets_nav * nav - values, 0.0)
+    tradable = np.abs(drift) > rules.band
+    if frozen is not None:
+        tradable &= ~np.asarray(frozen, dtype=bool)
+    delta = np.where(tradable, targets_nav * nav - values, 0.0)
     shares = delta / (prices * fx)
     if rules.whole_shares:
         sells = np.minimum(np.round(np.maximum(-shares, 0.0)), quantities)
