@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -101,18 +101,44 @@ def compute_targets(
     return Targets(history.as_of, method, lookback, history.symbols, weights, rc, cov)
 
 
-def make_broker(session: Session, kind: str | None = None) -> Broker:
+def make_broker(
+    session: Session,
+    kind: str | None = None,
+    on_status: Callable[[str], None] | None = None,
+    **settings: object,
+) -> Broker:
     """The broker named in the config (or ``kind``).
 
+    Args:
+        session: the portfolio and its fee table.
+        kind: ``"demo"`` or ``"ibkr"``; default ``[broker] kind``.
+        on_status: IBKR only: receives one-line connection status updates.
+        settings: overrides of ``[broker]`` fields (``host``, ``port``, ``client_id``,
+            ``read_only``, ``account``); ``None`` values are ignored.
+
     Raises:
-        BrokerError: a broker kind that is not available.
+        BrokerError: an unknown broker kind.
     """
-    kind = kind or session.portfolio.broker.kind
+    p = session.portfolio
+    kind = kind or p.broker.kind
     if kind == "demo":
         from rp_tui.broker.demo import DemoBroker
 
-        return DemoBroker(session.history, session.fees, session.portfolio.base_currency)
-    raise BrokerError(f'broker kind {kind!r} is not available yet; set [broker] kind = "demo"')
+        return DemoBroker(session.history, session.fees, p.base_currency)
+    if kind == "ibkr":
+        from rp_tui.broker.ibkr import IbkrBroker
+
+        chosen = {k: v for k, v in settings.items() if v is not None}
+        return IbkrBroker(
+            replace(p.broker, **chosen),
+            p.assets,
+            p.base_currency,
+            session.fees,
+            p.execution,
+            p.safety,
+            on_status=on_status,
+        )
+    raise BrokerError(f'broker kind {kind!r} is unknown; use "demo" or "ibkr"')
 
 
 @dataclass(frozen=True)
@@ -294,9 +320,17 @@ async def build_plan(session: Session, broker: Broker, targets: Targets | None =
     return plan_from_snapshot(session, snapshot, targets)
 
 
-async def execute_plan(broker: Broker, plan: Plan) -> list[Fill]:
-    """Send the plan's orders, sells first. Call only after the user confirmed."""
-    return await broker.execute([order.request() for order in plan.orders])
+async def execute_plan(
+    broker: Broker, plan: Plan, run_id: str = "", typed_confirmation: str = ""
+) -> list[Fill]:
+    """Send the plan's orders, sells first, buys within the cash after the sells. Call only
+    after the user confirmed; ``typed_confirmation`` is the account id a live account needs."""
+    orders = [order.request() for order in plan.orders]
+    if broker.kind == "demo":
+        return await broker.execute(orders, run_id=run_id, buy_budget=plan.buy_budget)
+    return await broker.execute(
+        orders, run_id=run_id, buy_budget=plan.buy_budget, typed_confirmation=typed_confirmation
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rp_tui.broker.base import AccountSnapshot, Fill, OrderRequest
+from rp_tui.broker.trade_log import TradeLog
 from rp_tui.domain.fees import FeeTable
 from rp_tui.errors import BrokerError
 from rp_tui.paths import atomic_write_text, data_dir
@@ -124,13 +125,18 @@ class DemoBroker:
             quantities={s: held.get(s, 0.0) for s in self.history.symbols},
             prices=dict(zip(self.history.symbols, self.history.closes[-1], strict=True)),
             fx={state["base_currency"]: 1.0},
+            quote_kinds=dict.fromkeys(self.history.symbols, "close"),
+            cash_by_currency={state["base_currency"]: state["cash"]},
         )
 
-    async def execute(self, orders: Sequence[OrderRequest]) -> list[Fill]:
+    async def execute(
+        self, orders: Sequence[OrderRequest], *, run_id: str = "", buy_budget: float | None = None
+    ) -> list[Fill]:
         """Fill every order at its reference price, sells first, and save the account once.
 
         An order that would sell more than held, or a buy that cash cannot pay for, is
-        rejected (``status="rejected"``) and changes nothing.
+        rejected (``status="rejected"``) and changes nothing. Fills reach the trade log.
+        ``buy_budget`` is unused: demo sells fill exactly as planned.
         """
         state = self._load()
         fills: list[Fill] = []
@@ -166,4 +172,7 @@ class DemoBroker:
             state["fills"].append({**fill.__dict__, "as_of": self.history.as_of})
             fills.append(fill)
         self._save(state)
+        log = TradeLog()
+        for fill in fills:
+            log.append("demo_fill", run_id=run_id, account=state["account"], **fill.__dict__)
         return fills

@@ -65,10 +65,20 @@ class RebalancePlan:
     total_commission: float
 
 
-def _fit_buys(
+def fit_buys(
     buys: np.ndarray, prices: np.ndarray, fx: np.ndarray, fees: FeeTable, budget: float, whole: bool
 ) -> np.ndarray:
-    """Shrink buy quantities until Σ (value + commission) in base currency ≤ ``budget``."""
+    """Shrink buy quantities until Σ (value + commission) in base currency ≤ ``budget``.
+
+    Args:
+        buys: shares to buy per asset, ``(n_assets,)``, ≥ 0 (modified copy returned).
+        prices: listing-currency prices; fx: base per listing currency; both ``(n_assets,)``.
+        fees: commission schedules; budget: base currency; whole: whole shares only.
+
+    Returns:
+        Quantities, ``(n_assets,)``, each ≤ the input, whose cost fits ``budget``.
+    """
+    buys = np.array(buys, dtype=float)
 
     def cost(q: np.ndarray) -> float:
         return float(((q * prices + fees.commission(q, prices)) * fx).sum())
@@ -152,7 +162,7 @@ def plan_rebalance(
     cash_after_sells = cash + float(((sells * prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - rules.cash_buffer * nav, cash_after_sells)
-    buys = _fit_buys(buys, prices, fx, fees, budget, rules.whole_shares)
+    buys = fit_buys(buys, prices, fx, fees, budget, rules.whole_shares)
     signed = buys - sells
     commissions = fees.commission(signed, prices)
     cash_after = cash - float(((signed * prices + commissions) * fx).sum())
