@@ -94,13 +94,39 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--as-of", metavar="DATE", help="ISO date (default: last in history)")
     output(weights)
 
+    def broker_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+        sub.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
+        sub.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
+        sub.add_argument("--client-id", type=int, help="API client id (default: config)")
+
     plan = commands.add_parser(
         "plan",
         parents=[common],
         help="positions, drift and the fee-inclusive orders",
-        description="Size the orders that bring the account to its targets. Sends nothing.",
+        description="Size the orders that bring the account to its targets. Sends nothing "
+        "(an IBKR connection is read-only).",
     )
+    broker_options(plan)
     output(plan)
+
+    rebalance = commands.add_parser(
+        "rebalance",
+        parents=[common],
+        help="plan, and with --execute send the orders",
+        description="Without --execute a dry run: prints the plan, sends nothing. With "
+        "--execute, asks for confirmation (or --yes), sends sells first, then buys. Exit "
+        "codes: 0 done, 1 some orders failed or remain open, 2 bad input or refused.",
+    )
+    broker_options(rebalance)
+    rebalance.add_argument("--execute", action="store_true", help="send the orders")
+    rebalance.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rebalance.add_argument(
+        "--confirm-live",
+        metavar="ACCOUNT",
+        help="a live (non-paper) account's id, typed as confirmation",
+    )
+    output(rebalance)
 
     backtest = commands.add_parser(
         "backtest",
@@ -165,63 +191,131 @@ def _weights(args: argparse.Namespace) -> dict:
     return targets.to_json()
 
 
-def _plan(args: argparse.Namespace) -> dict:
-    import asyncio
+def _broker(session, args: argparse.Namespace, read_only: bool):
+    from rp_tui.services import make_broker
 
-    from rp_tui.services import build_plan, make_broker, open_session
+    overrides = {"host": args.host, "port": args.port, "client_id": args.client_id}
+    kind = args.broker or session.portfolio.broker.kind
+    if kind == "ibkr":
+        overrides["read_only"] = read_only or None
+    return make_broker(session, kind, **overrides)
 
-    session = open_session(args.config, args.prices)
-    plan = asyncio.run(build_plan(session, make_broker(session)))
-    if args.format == "text":
-        ccy = plan.base_currency
-        print(
-            f"{plan.broker} account {plan.account} as of {plan.as_of}: NAV {plan.nav:,.2f} "
-            f"{ccy}, cash {plan.cash:,.2f} {ccy}; {plan.method}, lookback {plan.lookback}, "
-            f"band ±{plan.band:.1%}"
+
+def _print_plan(plan) -> None:
+    ccy = plan.base_currency
+    print(
+        f"{plan.broker} account {plan.account} as of {plan.as_of}: NAV {plan.nav:,.2f} "
+        f"{ccy}, cash {plan.cash:,.2f} {ccy}; {plan.method}, lookback {plan.lookback}, "
+        f"band ±{plan.band:.1%}"
+    )
+    print(
+        _table(
+            [
+                [
+                    p.symbol,
+                    f"{p.quantity:g}",
+                    f"{p.price:,.2f}",
+                    f"{p.value:,.2f}",
+                    f"{p.weight:.2%}",
+                    f"{p.target:.2%}",
+                    f"{p.drift * 100:+.2f} pp",
+                ]
+                for p in plan.positions
+            ],
+            ["symbol", "qty", "price", "value", "weight", "target", "drift"],
         )
+    )
+    for reason in plan.blocked.values():
+        print(f"blocked: {reason}")
+    print()
+    if not plan.orders:
+        print("no orders: every asset is within its band, or there is no cash to buy with")
+    else:
         print(
             _table(
                 [
                     [
-                        p.symbol,
-                        f"{p.quantity:g}",
-                        f"{p.price:,.2f}",
-                        f"{p.value:,.2f}",
-                        f"{p.weight:.2%}",
-                        f"{p.target:.2%}",
-                        f"{p.drift * 100:+.2f} pp",
+                        o.side,
+                        o.symbol,
+                        f"{o.quantity:g}",
+                        f"{o.price:,.2f}",
+                        f"{o.notional:,.2f}",
+                        f"{o.commission:,.2f}",
+                        o.currency,
                     ]
-                    for p in plan.positions
+                    for o in plan.orders
                 ],
-                ["symbol", "qty", "price", "value", "weight", "target", "drift"],
+                ["side", "symbol", "qty", "price", "notional", "commission", "ccy"],
             )
         )
-        print()
-        if not plan.orders:
-            print("no orders: every asset is within its band, or there is no cash to buy with")
-        else:
-            print(
-                _table(
-                    [
-                        [
-                            o.side,
-                            o.symbol,
-                            f"{o.quantity:g}",
-                            f"{o.price:,.2f}",
-                            f"{o.notional:,.2f}",
-                            f"{o.commission:,.2f}",
-                            o.currency,
-                        ]
-                        for o in plan.orders
-                    ],
-                    ["side", "symbol", "qty", "price", "notional", "commission", "ccy"],
-                )
-            )
-        print(
-            f"commission {plan.total_commission:,.2f} {ccy}; "
-            f"cash after {plan.cash_after:,.2f} {ccy}"
-        )
+    print(f"commission {plan.total_commission:,.2f} {ccy}; cash after {plan.cash_after:,.2f} {ccy}")
+
+
+def _plan(args: argparse.Namespace) -> dict:
+    import asyncio
+
+    from rp_tui.services import build_plan, open_session
+
+    session = open_session(args.config, args.prices)
+    broker = _broker(session, args, read_only=True)
+    try:
+        plan = asyncio.run(build_plan(session, broker))
+    finally:
+        getattr(broker, "disconnect", lambda: None)()
+    if args.format == "text":
+        _print_plan(plan)
     return plan.to_json()
+
+
+class _Exit(Exception):
+    """Carries a document and a non-zero exit code out of a command."""
+
+    def __init__(self, doc: dict, code: int):
+        super().__init__(code)
+        self.doc, self.code = doc, code
+
+
+def _rebalance(args: argparse.Namespace) -> dict:
+    import asyncio
+    from dataclasses import asdict
+
+    from rp_tui.errors import UserError
+    from rp_tui.services import build_plan, execute_plan, open_session
+
+    session = open_session(args.config, args.prices)
+    broker = _broker(session, args, read_only=not args.execute)
+
+    async def run() -> tuple[object, list]:
+        plan = await build_plan(session, broker)
+        if args.format == "text":
+            _print_plan(plan)
+        if not args.execute or not plan.orders:
+            return plan, []
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("refusing to send orders without confirmation: add --yes")
+            answer = input(f"send {len(plan.orders)} orders to {plan.account}? type yes: ")
+            if answer.strip().lower() != "yes":
+                raise UserError("not confirmed: nothing was sent")
+        return plan, await execute_plan(broker, plan, typed_confirmation=args.confirm_live or "")
+
+    try:
+        plan, fills = asyncio.run(run())
+    finally:
+        getattr(broker, "disconnect", lambda: None)()
+    doc = {**plan.to_json(), "dry_run": not args.execute, "fills": [asdict(f) for f in fills]}
+    if args.format == "text":
+        if not args.execute:
+            print("dry run: nothing was sent (add --execute to send)")
+        for f in fills:
+            note = f" ({f.message})" if f.message else ""
+            print(
+                f"{f.status:>9} {f.side} {f.quantity:g}/{f.quantity + f.remaining:g} "
+                f"{f.symbol} @ {f.price:,.2f}, commission {f.commission:,.2f}{note}"
+            )
+    if any(f.status != "filled" for f in fills):
+        raise _Exit(doc, 1)
+    return doc
 
 
 def _backtest(args: argparse.Namespace) -> dict:
@@ -285,7 +379,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"weights": _weights, "plan": _plan, "backtest": _backtest}
+COMMANDS = {"weights": _weights, "plan": _plan, "rebalance": _rebalance, "backtest": _backtest}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -296,11 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             return _reset_demo(args) if args.reset_demo else _run_tui(args)
-        doc = COMMANDS[args.command](args)
+        code = 0
+        try:
+            doc = COMMANDS[args.command](args)
+        except _Exit as exit_:
+            doc, code = exit_.doc, exit_.code
         if args.format == "json":
             json.dump(doc, sys.stdout, indent=2, allow_nan=False)
             sys.stdout.write("\n")
-        return 0
+        return code
     except UserError as exc:
         print(f"rp-tui: error: {exc}", file=sys.stderr)
         return 2
