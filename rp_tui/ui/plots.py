@@ -1,0 +1,127 @@
+"""Terminal charts (the only module that touches plotext, via textual-plotext).
+
+Lines take their colours from the active Textual theme (primary, accent, ...) and are
+redrawn when the theme changes; the canvas follows the theme's surface colour through
+textual-plotext's ``"auto"`` plot theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from textual.color import Color
+from textual.theme import Theme
+from textual_plotext import PlotextPlot
+
+# Used after the theme's own colours when a chart has more series than the theme has hues.
+_EXTRA = [(0, 130, 200), (60, 180, 75), (230, 25, 75), (145, 30, 180), (70, 240, 240)]
+
+
+def palette(theme: Theme) -> list[tuple[int, int, int]]:
+    """Series colours for ``theme``: primary, accent, secondary, success, warning, error."""
+    names = ("primary", "accent", "secondary", "success", "warning", "error")
+    colours = [getattr(theme, name) for name in names]
+    rgb = [Color.parse(c).rgb for c in colours if c]
+    return list(dict.fromkeys(rgb)) + _EXTRA  # drop repeated hues, keep order
+
+
+def _date_strings(dates: np.ndarray) -> list[str]:
+    return [str(d) for d in np.asarray(dates, dtype="datetime64[D]")]
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if not np.isfinite(low) or not np.isfinite(high) or high <= low:
+        return [float(low)]
+    return [float(v) for v in np.linspace(low, high, count)]
+
+
+def _compact(value: float) -> str:
+    """Axis label: ``95k``, ``1.2M``."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if size >= 1e3:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:.0f}"
+
+
+class _ThemedPlot(PlotextPlot):
+    """A plot that redraws its series whenever the app's theme changes."""
+
+    def on_mount(self) -> None:
+        # PlotextPlot.on_mount (also dispatched) re-registers the canvas colours.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
+        self.replot()
+
+    def replot(self) -> None:
+        """Clear and draw again with the current theme's colours."""
+        plt = self.plt
+        plt.clear_figure()
+        plt.date_form("Y-m-d", "Y")
+        if self.is_mounted:
+            self.draw(palette(self.app.current_theme))
+        self.refresh()
+
+    def draw(self, colours: list[tuple[int, int, int]]) -> None:
+        """Add the series to ``self.plt`` using ``colours`` in order."""
+
+
+class ValuePlot(_ThemedPlot):
+    """Portfolio value over time (base currency), one line per named curve.
+
+    Call :meth:`show` with the curves; x axis is calendar dates, labelled by year.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._dates: list[str] = []
+        self._curves: dict[str, np.ndarray] = {}
+        self._title = ""
+
+    def show(self, dates: np.ndarray, curves: dict[str, np.ndarray], title: str) -> None:
+        """Plot ``curves`` (label -> values, shape ``(n_days,)``) against ``dates``."""
+        self._dates = _date_strings(dates)
+        self._curves = {label: np.asarray(v, dtype=float) for label, v in curves.items()}
+        self._title = title
+        self.replot()
+
+    def draw(self, colours: list[tuple[int, int, int]]) -> None:
+        if not self._curves:
+            return
+        plt = self.plt
+        for i, (label, values) in enumerate(self._curves.items()):
+            plt.plot(self._dates, values.tolist(), label=label,
+                     color=colours[i % len(colours)], marker="braille")  # fmt: skip
+        everything = np.concatenate(list(self._curves.values()))
+        ticks = _ticks(float(everything.min()), float(everything.max()))
+        plt.yticks(ticks, [_compact(t) for t in ticks])
+        plt.title(self._title)
+
+
+class WeightsPlot(_ThemedPlot):
+    """Target weights at each rebalance (percent of NAV), one line per asset."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._dates: list[str] = []
+        self._symbols: tuple[str, ...] = ()
+        self._weights = np.empty((0, 0))
+
+    def show(self, dates: np.ndarray, symbols: Sequence[str], weights: np.ndarray) -> None:
+        """Plot ``weights`` (fractions, ``(n_rebalances, n_assets)``) at rebalance ``dates``."""
+        self._dates = _date_strings(dates)
+        self._symbols = tuple(symbols)
+        self._weights = np.asarray(weights, dtype=float)
+        self.replot()
+
+    def draw(self, colours: list[tuple[int, int, int]]) -> None:
+        if not self._symbols or self._weights.size == 0:
+            return
+        plt = self.plt
+        for i, symbol in enumerate(self._symbols):
+            plt.plot(self._dates, (self._weights[:, i] * 100).tolist(), label=symbol,
+                     color=colours[i % len(colours)], marker="braille")  # fmt: skip
+        ticks = _ticks(float(self._weights.min() * 100), float(self._weights.max() * 100))
+        plt.yticks(ticks, [f"{t:.0f}%" for t in ticks])
+        plt.title("Target weights at each rebalance")

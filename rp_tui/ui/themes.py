@@ -1,0 +1,132 @@
+"""Colour themes from ``*.toml`` files, validated into :class:`textual.theme.Theme` objects.
+
+A theme file holds ``name`` (must match the file name without ``.toml``), ``dark`` (bool)
+and the colours ``primary, secondary, accent, foreground, background, surface, panel,
+success, warning, error`` as ``#RRGGBB`` (any colour Textual parses). A file that fails
+validation is reported and skipped; it never stops the app.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+DEFAULT_THEME = "rp-dark"
+FALLBACK_THEME = "textual-dark"  # built into Textual; used only if rp-dark is unusable
+COLOUR_FIELDS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "success",
+    "warning",
+    "error",
+)
+FIELDS = ("name", "dark", *COLOUR_FIELDS)
+
+
+def theme_dirs() -> list[Path]:
+    """Where themes are looked for, later directories overriding earlier ones by name.
+
+    The package's ``rp_tui/themes`` (an installed wheel) or else the repository's
+    ``themes/`` (a source checkout), then the user's ``<config dir>/rp-tui/themes``.
+    """
+    from platformdirs import user_config_dir
+
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "themes"
+    bundled = packaged if packaged.is_dir() else here.parents[2] / "themes"
+    return [bundled, Path(user_config_dir("rp-tui", appauthor=False)) / "themes"]
+
+
+class ThemeFileError(ValueError):
+    """A theme file that cannot be used; the message names the file and the problem."""
+
+
+def parse_theme(path: Path) -> Theme:
+    """Read and validate one theme file.
+
+    Raises:
+        ThemeFileError: unreadable file, invalid TOML, a missing / unknown / mistyped field,
+            or a colour Textual cannot parse.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThemeFileError(f"{path.name}: cannot be read ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeFileError(f"{path.name}: not valid TOML ({exc})") from exc
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ThemeFileError(f"{path.name}: unknown field {', '.join(unknown)}")
+    missing = [key for key in FIELDS if key not in data]
+    if missing:
+        raise ThemeFileError(f"{path.name}: missing {', '.join(missing)}")
+    name = data["name"]
+    if name != path.stem:
+        raise ThemeFileError(f"{path.name}: name = {name!r} must match the file name")
+    if not isinstance(data["dark"], bool):
+        raise ThemeFileError(f"{path.name}: dark must be true or false")
+    colours = {}
+    for key in COLOUR_FIELDS:
+        value = data[key]
+        try:
+            if not isinstance(value, str):
+                raise ColorParseError(f"{value!r}")
+            Color.parse(value)
+        except ColorParseError:
+            raise ThemeFileError(
+                f"{path.name}: {key} = {value!r} is not a colour such as '#4EA1F3'"
+            ) from None
+        colours[key] = value
+    theme = Theme(name=name, dark=data["dark"], **colours)
+    try:  # the same derivation Textual runs when the theme is applied
+        theme.to_color_system().generate()
+    except Exception as exc:
+        raise ThemeFileError(f"{path.name}: colours rejected by Textual ({exc})") from exc
+    return theme
+
+
+@dataclass
+class ThemeSet:
+    """Themes found, by name in load order, and one message per skipped file."""
+
+    themes: dict[str, Theme] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def load_themes(dirs: Iterable[Path] | None = None) -> ThemeSet:
+    """Every ``*.toml`` in ``dirs`` (default :func:`theme_dirs`); missing dirs are skipped."""
+    found = ThemeSet()
+    for folder in theme_dirs() if dirs is None else dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                theme = parse_theme(path)
+            except ThemeFileError as exc:
+                found.problems.append(f"Theme skipped: {exc}")
+                continue
+            found.themes[theme.name] = theme
+    return found
+
+
+def choose_theme(
+    wanted: str, available: Sequence[str], listed: Sequence[str]
+) -> tuple[str, str | None]:
+    """The theme to start with and, if ``wanted`` is not ``available``, a message naming
+    the ``listed`` alternatives (the file themes, not all of Textual's built-ins)."""
+    if wanted in available:
+        return wanted, None
+    fallback = DEFAULT_THEME if DEFAULT_THEME in available else FALLBACK_THEME
+    known = ", ".join(listed) or "none"
+    return fallback, f"Theme {wanted!r} not found (have {known}); using {fallback}"

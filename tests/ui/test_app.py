@@ -1,0 +1,237 @@
+"""The issue #2 slice end to end at 80x24: dashboard, preview, confirm, execute, backtest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, ProgressBar
+
+from rp_tui.broker.demo import state_path
+from rp_tui.services import BacktestOptions, Plan, backtest, build_plan, make_broker, open_session
+from rp_tui.ui import format as fmt
+from rp_tui.ui.app import RpTuiApp
+from rp_tui.ui.backtest_screen import BacktestScreen
+from rp_tui.ui.confirm import ConfirmScreen
+from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.plots import ValuePlot
+from rp_tui.ui.preview import PreviewScreen
+
+from .conftest import SIZE, make_app, portfolio_copy, rows, screen_text, settle, toasts
+
+SYMBOLS = ["MTUM", "QUAL", "SIZE", "USMV", "VLUE"]
+
+
+async def expected_plan(session) -> Plan:
+    """The plan the services build for the same account (a separate broker object)."""
+    return await build_plan(session, make_broker(session))
+
+
+def quantities(app: RpTuiApp) -> dict[str, str]:
+    table = app.screen.query_one("#positions", DataTable)
+    return {row[0]: row[3] for row in rows(table)}
+
+
+async def test_dashboard_shows_positions_totals_and_status(session):
+    plan = await expected_plan(session)
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        table = app.screen.query_one("#positions", DataTable)
+        cells = rows(table)
+        assert [r[0] for r in cells] == SYMBOLS
+        assert all(cell.isascii() for row in cells for cell in row)  # no wide glyphs
+        usmv = cells[3]
+        assert usmv[1:4] == ["SMART", "USD", "254"]
+        assert usmv[4] == fmt.number(plan.positions[3].price)  # 71.13
+        assert usmv[8] == fmt.points(plan.positions[3].drift) == "-3.18 pp"
+        assert cells[1][8] == "+1.52 pp"
+        # risk contributions are shares of variance: they sum to 100 %
+        assert abs(sum(float(r[9].rstrip("%")) for r in cells) - 100) < 0.05
+        text = screen_text(app)
+        assert f"NAV {fmt.money(plan.nav, 'USD')}" in text
+        assert f"Cash {fmt.money(plan.cash, 'USD')}" in text
+        assert "Largest |drift| 3.18 pp (USMV)" in text
+        status = text.splitlines()[1]
+        assert "demo DEMO-RP1" in status and "erc 252d" in status
+        assert "as of 2022-12-28" in status and "band 1.00 pp" in status
+        for key in ("p Preview orders", "b Backtest", "q Quit", "t Theme"):
+            assert key in text  # the footer, at 80 columns
+
+
+async def test_preview_lists_the_plan_orders_and_totals(session):
+    plan = await expected_plan(session)
+    expected = [[o.side, o.symbol, fmt.quantity(o.quantity)] for o in plan.orders]
+    assert expected == [["SELL", "QUAL", "11"], ["SELL", "SIZE", "12"], ["BUY", "USMV", "26"]]
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewScreen)
+        cells = rows(app.screen.query_one("#orders", DataTable))
+        assert [r[:3] for r in cells] == expected
+        assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "USD"]
+        text = screen_text(app)
+        assert "Sold 2,564.16 USD   Bought 1,849.48 USD" in text
+        assert f"Est. commission {fmt.money(plan.total_commission, 'USD')}" in text
+        assert f"{fmt.money(plan.cash_after, 'USD')} after" in text
+        assert "Confirm" in text.splitlines()[-1]  # the footer names the confirm key
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_preview_without_orders_says_why(tmp_path, data_dir):
+    # a 50 % band (just under the limit) leaves every asset inside it
+    session = open_session(portfolio_copy(tmp_path, "band = 0.01", "band = 0.49"))
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "No orders: every asset is within the 49.00 pp band" in text
+        assert "Confirm" not in text.splitlines()[-1]  # the footer offers no confirm key
+        await pilot.press("enter", "x")
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewScreen)  # nothing to confirm
+
+
+async def test_confirm_then_no_or_escape_changes_nothing(session):
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = state_path().read_bytes()
+        for cancel in ("n", "escape"):
+            await pilot.press("p", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            text = screen_text(app)
+            assert "Execute 3 orders?" in text
+            assert "SELL 11 QUAL @ 111.88 = 1,230.71 USD" in text
+            assert "y: execute    n / Esc: cancel" in text
+            await pilot.press(cancel)
+            await settle(pilot)
+            assert isinstance(app.screen, PreviewScreen)
+            await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        assert state_path().read_bytes() == before
+        assert quantities(app)["USMV"] == "254"
+
+
+async def test_confirm_yes_executes_and_the_account_persists(session, data_dir):
+    plan = await expected_plan(session)
+    new = {p.symbol: p.quantity for p in plan.positions}
+    for o in plan.orders:
+        new[o.symbol] += o.quantity if o.side == "BUY" else -o.quantity
+    expected = {s: fmt.quantity(q) for s, q in new.items()}
+    assert expected == {"MTUM": "112", "QUAL": "129", "SIZE": "137", "USMV": "280", "VLUE": "191"}
+
+    app = make_app(session)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "enter", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert quantities(app) == expected
+        assert any("3 orders filled" in t for t in await toasts(pilot))
+        text = screen_text(app)
+        assert f"Cash {fmt.money(plan.cash_after, 'USD')}" in text
+        assert "nothing to trade" in text
+
+    # a new app over the same data dir reads the saved account
+    again = make_app(open_session(session.portfolio.path))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert quantities(again) == expected
+        assert again.plan is not None and again.plan.orders == ()
+    assert state_path().parent == data_dir
+
+
+async def test_backtest_runs_in_a_thread_and_shows_stats(session):
+    report = backtest(session, BacktestOptions())
+    cagr = fmt.percent(report.to_json()["stats"]["cagr"])
+    bench_cagr = fmt.percent(report.benchmark.stats["cagr"])
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BacktestScreen)
+        assert screen.report is not None
+        assert screen.query_one(ProgressBar).progress == 1.0
+        text = screen_text(app)
+        assert "Portfolio value, USD" in text and "2015-01-30 to 2022-12-28" in text
+        assert "v Value" in text and "s Stats" in text
+        await pilot.press("s")
+        await pilot.pause()
+        table = screen.query_one("#bt-stats", DataTable)
+        stats = {r[0]: r[1:] for r in rows(table)}
+        assert stats["CAGR"] == [cagr, bench_cagr]
+        assert stats["Rebalances"] == [str(report.to_json()["rebalances"])] * 2
+        assert stats["Fees paid"][0] == fmt.money(report.result.fees_paid, "USD")
+        assert set(stats) >= {"Volatility (annual)", "Sharpe (rf 0)", "Sortino", "Calmar",
+                              "Max drawdown", "Turnover (per year)"}  # fmt: skip
+        assert f"CAGR{' ' * 3}" in screen_text(app) and cagr in screen_text(app)
+        await pilot.press("w")
+        await pilot.pause()
+        assert "Target weights at each rebalance" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_backtest_escape_returns_at_once(session):
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert not app.screen.query(ValuePlot)
+        assert len(app.screen_stack) == 1
+
+
+async def test_plan_error_is_shown_and_the_dashboard_stays_usable(tmp_path, data_dir):
+    # 4000 returns do not exist in the bundled history: building targets raises DataError
+    session = open_session(portfolio_copy(tmp_path, "lookback = 252", "lookback = 4000"))
+    app = make_app(session)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert app.plan is None and "lookback needs 4000" in (app.plan_error or "")
+        status = screen_text(app).splitlines()[1]
+        assert "lookback needs 4000" in status or "daily returns" in status
+        assert any("Cannot build the plan" in t for t in await toasts(pilot))
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert any("No plan to preview" in t for t in await toasts(pilot))
+        await pilot.press("b")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "failed" in text.splitlines()[1]
+        assert "no monthly period end with 4000 returns" in " ".join(text.split())
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen) and app.is_running
+
+
+async def test_q_quits(session):
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+def test_number_formats():
+    assert fmt.points(0.0152) == "+1.52 pp" and fmt.points(-0.00001) == "+0.00 pp"
+    assert fmt.points(0.01, signed=False) == "1.00 pp"
+    assert fmt.percent(0.19294) == "19.29%" and fmt.percent(float("nan")) == "n/a"
+    assert fmt.money(83430.959, "USD") == "83,430.96 USD"
+    assert fmt.quantity(1250.0) == "1,250" and fmt.quantity(1.5) == "1.5"
+
+
+def test_data_dir_fixture_isolates_the_demo_account(data_dir: Path):
+    assert state_path() == data_dir / "demo-account.json"
