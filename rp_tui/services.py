@@ -32,6 +32,7 @@ class Session:
     portfolio: Portfolio
     history: PriceHistory
     fees: FeeTable
+    prices_path: str | None = None
 
 
 def open_session(config_path: str | Path = "portfolio.toml", prices_path: str | None = None):
@@ -42,7 +43,8 @@ def open_session(config_path: str | Path = "portfolio.toml", prices_path: str | 
     """
     portfolio = load_portfolio(config_path)
     history = load_prices(prices_path).select(portfolio.symbols)
-    return Session(portfolio, history, fee_table(portfolio.fee_plan, portfolio.assets))
+    fees = fee_table(portfolio.fee_plan, portfolio.assets)
+    return Session(portfolio, history, fees, None if prices_path is None else str(prices_path))
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,14 @@ class Targets:
 
 
 def compute_targets(
-    session: Session, method: str | None = None, lookback: int | None = None, as_of=None
+    session: Session,
+    method: str | None = None,
+    lookback: int | None = None,
+    as_of=None,
+    history: PriceHistory | None = None,
 ) -> Targets:
-    """Allocation weights for the session's assets (config defaults unless overridden).
+    """Allocation weights for the session's assets (config defaults unless overridden),
+    from ``history`` (default: the session's bundled or CSV history).
 
     Raises:
         DataError: fewer than ``lookback`` returns up to ``as_of``, or a flat price series.
@@ -84,7 +91,7 @@ def compute_targets(
     """
     method = method or session.portfolio.strategy.method
     lookback = lookback or session.portfolio.strategy.lookback
-    history = session.history.until(as_of)
+    history = (history or session.history).until(as_of)
     returns = simple_returns(history.closes)
     if len(returns) < lookback:
         raise DataError(
@@ -313,10 +320,16 @@ def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Tar
 
 
 async def build_plan(session: Session, broker: Broker, targets: Targets | None = None) -> Plan:
-    """Snapshot the account and size the rebalance (targets as of the account's date)."""
+    """Snapshot the account and size the rebalance (targets as of the account's date).
+
+    With IBKR, the covariance comes from IBKR's daily history unless ``--prices`` gave one.
+    """
     snapshot = await broker.snapshot()
     if targets is None:
-        targets = compute_targets(session, as_of=snapshot.as_of[:10])
+        history = None
+        if broker.kind == "ibkr" and session.prices_path is None:  # live covariance inputs
+            history = await broker.history(session.portfolio.strategy.lookback + 1)
+        targets = compute_targets(session, as_of=snapshot.as_of[:10], history=history)
     return plan_from_snapshot(session, snapshot, targets)
 
 

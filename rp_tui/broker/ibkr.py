@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from rp_tui.broker.base import AccountSnapshot, Fill, OrderRequest
+from rp_tui.broker.ibkr_history import IDENTICAL_GAP_SECONDS, HistoryCache, Pacer
 from rp_tui.broker.trade_log import TradeLog
 from rp_tui.broker.trading_state import read_trading_state
 from rp_tui.config import Asset, BrokerSettings, Execution
@@ -39,6 +40,7 @@ from rp_tui.domain.safety import (
     marketable_limit,
 )
 from rp_tui.errors import BrokerError
+from rp_tui.prices import PriceHistory
 
 NOT_SUBSCRIBED = frozenset({354, 10089, 10167, 10168})
 UNSET_DOUBLE = 1.7976931348623157e308  # TWS's "no value" (e.g. an unknown what-if commission)
@@ -134,6 +136,8 @@ class IbkrBroker:
         self.connectivity_lost = False
         self.messages: list[str] = []
         self._nav = math.nan
+        self.history_cache = HistoryCache()
+        self.pacer = Pacer()
         self.ib.errorEvent += self._on_error
 
     @property
@@ -348,6 +352,72 @@ class IbkrBroker:
             quote_kinds=kinds,
             cash_by_currency=cash_by_currency,
         )
+
+    async def history(self, days: int) -> PriceHistory:
+        """The last ``days`` adjusted daily closes of every asset, dates aligned.
+
+        Served from the day's disk cache when present, else ``reqHistoricalDataAsync``
+        (``ADJUSTED_LAST``, regular trading hours) paced within IBKR's limits.
+
+        Raises:
+            BrokerError: no bars for a symbol (named), or pacing error 162 twice.
+        """
+        await self.connect()
+        await self.qualify()
+        today = datetime.now(UTC).date()
+        series: dict[str, dict[str, float]] = {}
+        for asset in self.assets:
+            contract = self.contracts[asset.symbol]
+            rows = self.history_cache.load(asset.symbol, contract.conId, today)
+            if rows is None or len(rows) < days:
+                rows = await self._fetch_history(asset.symbol, contract, days)
+                self.history_cache.save(asset.symbol, contract.conId, today, rows)
+            series[asset.symbol] = dict(rows)
+        common = sorted(set.intersection(*(set(s) for s in series.values())))[-days:]
+        if len(common) < days:
+            raise BrokerError(
+                f"IBKR history has only {len(common)} common days for "
+                f"{', '.join(series)}; the lookback needs {days}: lower strategy.lookback"
+            )
+        closes = np.array([[series[a.symbol][d] for a in self.assets] for d in common])
+        return PriceHistory(
+            np.array(common, dtype="datetime64[D]"),
+            tuple(a.symbol for a in self.assets),
+            closes,
+            f"IBKR history via {self.address}",
+        )
+
+    async def _fetch_history(self, symbol: str, contract: Any, days: int):
+        years = max(1, math.ceil((days + 15) / 250))
+        for attempt in range(2):
+            await self.pacer.wait(f"{contract.conId}:{years}Y")
+            codes: list[int] = []
+
+            def remember(req_id, code, message, failed=None, codes=codes) -> None:
+                if failed is not None and getattr(failed, "conId", None) == contract.conId:
+                    codes.append(code)
+
+            self.ib.errorEvent += remember
+            try:
+                bars = await self.ib.reqHistoricalDataAsync(
+                    contract,
+                    endDateTime="",
+                    durationStr=f"{years} Y",
+                    barSizeSetting="1 day",
+                    whatToShow="ADJUSTED_LAST",
+                    useRTH=True,
+                    formatDate=1,
+                    timeout=60,
+                )
+            finally:
+                self.ib.errorEvent -= remember
+            rows = [(str(b.date)[:10], float(b.close)) for b in bars or [] if b.close > 0]
+            if rows:
+                return rows
+            if 162 not in codes or attempt:
+                break
+            await asyncio.sleep(IDENTICAL_GAP_SECONDS)  # pacing violation: back off, once
+        raise BrokerError(f"IBKR returned no daily history for {symbol}; check permissions")
 
     def _guard(self, typed_confirmation: str) -> TradingState:
         """Refuse to trade read-only, disconnected, halted, or on an unconfirmed live account."""
