@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"rp-tui {__version__}")
+    parser.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+    parser.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
+    parser.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
+    parser.add_argument("--client-id", type=int, help="API client id (default: config)")
     parser.add_argument(
         "--reset-demo",
         action="store_true",
@@ -197,7 +201,7 @@ def _broker(session, args: argparse.Namespace, read_only: bool):
     overrides = {"host": args.host, "port": args.port, "client_id": args.client_id}
     kind = args.broker or session.portfolio.broker.kind
     if kind == "ibkr":
-        overrides["read_only"] = read_only or None
+        overrides["read_only"] = read_only or None  # True forces read-only; None: config
     return make_broker(session, kind, **overrides)
 
 
@@ -369,13 +373,16 @@ def _reset_demo(args: argparse.Namespace) -> int:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
-    from rp_tui.services import make_broker, open_session
+    from rp_tui.services import open_session
 
     session = open_session(args.config, args.prices)
-    broker = make_broker(session)
+    broker = _broker(session, args, read_only=False)
     from rp_tui.ui.app import run_app
 
-    run_app(session, broker)
+    try:
+        run_app(session, broker)
+    finally:
+        getattr(broker, "disconnect", lambda: None)()
     return 0
 
 

@@ -20,7 +20,7 @@ from rp_tui.domain.backtest import BacktestResult, BacktestSpec, equal_weight, r
 from rp_tui.domain.fees import FeeTable
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
 from rp_tui.domain.returns import sample_covariance, simple_returns
-from rp_tui.errors import BrokerError, DataError
+from rp_tui.errors import BrokerError, DataError, UserError
 from rp_tui.fee_schedules import fee_table
 from rp_tui.prices import PriceHistory, load_prices
 
@@ -331,6 +331,43 @@ async def build_plan(session: Session, broker: Broker, targets: Targets | None =
             history = await broker.history(session.portfolio.strategy.lookback + 1)
         targets = compute_targets(session, as_of=snapshot.as_of[:10], history=history)
     return plan_from_snapshot(session, snapshot, targets)
+
+
+async def what_if_commissions(broker: Broker, plan: Plan) -> dict[str, float]:
+    """TWS's own commission estimate per ordered symbol (listing currency), beside the model's.
+
+    NaN where TWS has no value (it sends 1.7976931348623157e308) or the broker cannot say
+    (the demo account, a read-only connection, a timeout). Never raises for those.
+    """
+    what_if = getattr(broker, "what_if", None)
+    if what_if is None or not plan.orders:
+        return {o.symbol: float("nan") for o in plan.orders}
+    try:
+        return await what_if([o.request() for o in plan.orders])
+    except (UserError, TimeoutError, ConnectionError):
+        return {o.symbol: float("nan") for o in plan.orders}
+
+
+def read_trade_log(limit: int = 500) -> list[dict]:
+    """The last ``limit`` trade-log records (intents, orders, statuses, fills), oldest first."""
+    from rp_tui.broker.trade_log import TradeLog
+
+    return TradeLog().read(limit)
+
+
+def trading_state() -> str:
+    """The persistent trading state: ``ACTIVE``, ``REDUCING`` or ``HALTED``."""
+    from rp_tui.broker.trading_state import read_trading_state
+
+    return read_trading_state().value
+
+
+def set_trading_state(state: str) -> None:
+    """Set the kill switch (``ACTIVE`` / ``REDUCING`` / ``HALTED``); raises ValueError."""
+    from rp_tui.broker.trading_state import write_trading_state
+    from rp_tui.domain.safety import TradingState
+
+    write_trading_state(TradingState(state))
 
 
 async def execute_plan(

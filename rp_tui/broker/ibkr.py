@@ -47,6 +47,7 @@ UNSET_DOUBLE = 1.7976931348623157e308  # TWS's "no value" (e.g. an unknown what-
 MARKET_DATA_KINDS = {1: "live", 2: "frozen", 3: "delayed", 4: "delayed-frozen"}
 DONE_STATUSES = frozenset({"Filled", "Cancelled", "ApiCancelled", "Inactive"})
 QUOTE_TIMEOUT = 10.0
+WATCHDOG_SECONDS = 60.0  # no data for this long: ask TWS for its time to prove it is alive
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ class IbkrBroker:
         self._nav = math.nan
         self.history_cache = HistoryCache()
         self.pacer = Pacer()
+        self._closing = False
         self.ib.errorEvent += self._on_error
+        self.ib.timeoutEvent += lambda idle: asyncio.ensure_future(self._on_silence(idle))
 
     @property
     def address(self) -> str:
@@ -199,7 +202,34 @@ class IbkrBroker:
         self.on_status(f"connected to {self.account} at {self.address}")
 
     def disconnect(self) -> None:
+        self._closing = True
         self.ib.disconnect()
+
+    async def supervise(self, first_delay: float = 1.0, max_delay: float = 30.0) -> None:
+        """Keep the connection up for the app's lifetime: reconnect with exponential
+        back-off after a drop, and treat a silent connection as dropped (a watchdog asks
+        TWS for its time after ``WATCHDOG_SECONDS`` without data). Runs until cancelled or
+        :meth:`disconnect`; reports each state through ``on_status``."""
+        delay = first_delay
+        self.ib.setTimeout(WATCHDOG_SECONDS)
+        while not self._closing:
+            if self.ib.isConnected():
+                await asyncio.sleep(0.25)
+                continue
+            try:
+                await self.connect()
+                delay = first_delay
+            except BrokerError:
+                self.on_status(f"disconnected from TWS at {self.address}: retrying in {delay:g} s")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay)
+
+    async def _on_silence(self, idle: float) -> None:
+        try:
+            await asyncio.wait_for(self.ib.reqCurrentTimeAsync(), 5)
+        except (TimeoutError, ConnectionError):
+            self.on_status(f"TWS silent for {idle:.0f} s: reconnecting")
+            self.ib.disconnect()  # supervise() reconnects
 
     async def qualify(self) -> dict[str, Any]:
         """Qualify every asset once (symbol, exchange, currency → conId); cached.
@@ -457,17 +487,19 @@ class IbkrBroker:
         return ib_order, limit
 
     async def what_if(self, orders: Sequence[OrderRequest]) -> dict[str, float]:
-        """TWS's commission estimate per symbol (NaN where unknown: 1.797e308 is no value)."""
+        """TWS's commission estimate per symbol, listing currency; NaN where unknown
+        (1.797e308 means no value) or on a read-only connection, which may not place even
+        what-if orders."""
+        from ib_async import MarketOrder
+
+        if self.settings.read_only:
+            return {o.symbol: math.nan for o in orders}
         await self.qualify()
         estimates = {}
         for order in orders:
-            from ib_async import MarketOrder
-
+            probe = MarketOrder(order.side, order.quantity, account=self.account)
             state = await asyncio.wait_for(
-                self.ib.whatIfOrderAsync(
-                    self.contracts[order.symbol], MarketOrder(order.side, order.quantity)
-                ),
-                QUOTE_TIMEOUT,
+                self.ib.whatIfOrderAsync(self.contracts[order.symbol], probe), QUOTE_TIMEOUT
             )
             estimates[order.symbol] = _number(getattr(state, "commission", math.nan))
         return estimates

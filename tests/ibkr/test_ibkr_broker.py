@@ -196,3 +196,46 @@ async def test_buys_are_resized_on_the_cash_the_sells_actually_brought(session, 
     spent = sum(f.quantity * f.price + f.commission for f in fills if f.side == "BUY")
     assert 0 < spent <= plan.buy_budget + received + 1e-6
     assert any(r["event"] == "resized" for r in TradeLog().read())
+
+
+async def test_what_if_commission_beside_the_model(session, connect, emulator):
+    from rp_tui.services import what_if_commissions
+    from rp_tui.tws_emulator import WhatIf
+
+    broker = connect()
+    plan = await build_plan(session, broker)
+    first, second = plan.orders[0].symbol, plan.orders[1].symbol
+    emulator.scenario.what_if[first] = WhatIf(commission=1.37)
+    emulator.scenario.what_if[second] = WhatIf(commission=None)  # TWS sends 1.797e308
+    estimates = await what_if_commissions(broker, plan)
+    assert estimates[first] == pytest.approx(1.37)
+    assert estimates[second] != estimates[second]  # NaN: unknown, never a number
+    assert not [p for p in emulator.placed_orders if not p.what_if], "what-if sends no order"
+    reader = connect(read_only=True, client_id=41)
+    nan = await what_if_commissions(reader, await build_plan(session, reader))
+    assert all(v != v for v in nan.values())
+
+
+async def test_supervise_reconnects_after_a_drop(connect, emulator):
+    statuses: list[str] = []
+    broker = connect()
+    broker.on_status = statuses.append
+    await broker.connect()
+    task = asyncio.create_task(broker.supervise(first_delay=0.05))
+    try:
+        emulator.faults.reply_delay = 0.0
+        await emulator.stop()  # TWS goes away: the client sees the drop, retries fail
+        for _ in range(100):
+            if any("retrying" in s for s in statuses):
+                break
+            await asyncio.sleep(0.02)
+        assert any("retrying in" in s and f":{emulator.port}" in s for s in statuses)
+        await emulator.start()  # TWS is back on the same port
+        for _ in range(200):
+            if broker.ib.isConnected():
+                break
+            await asyncio.sleep(0.05)
+        assert broker.ib.isConnected() and statuses[-1].startswith("connected to DU1234567")
+    finally:
+        broker.disconnect()
+        task.cancel()
