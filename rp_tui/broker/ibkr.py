@@ -364,6 +364,15 @@ class IbkrBroker:
             prices[symbol], kinds[symbol] = marks[symbol], "portfolio"
             reason = "only yesterday's close" if quote.close > 0 else "no bid, ask or last"
             blocked[symbol] = f"{symbol}: {reason} arrived ({quote.kind} data); orders blocked"
+        working = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), QUOTE_TIMEOUT)
+        for trade in working:  # orders of any client still working: never order twice
+            symbol = trade.contract.symbol
+            live = trade.orderStatus.status not in DONE_STATUSES
+            if live and symbol in self.contracts and trade.order.account in ("", self.account):
+                blocked[symbol] = (
+                    f"{symbol}: a {trade.order.action} order ({trade.order.orderRef or 'manual'}) "
+                    f"is still working, {trade.orderStatus.remaining:g} shares open; no new order"
+                )
         cash_by_currency = {
             v.currency: float(v.value)
             for v in values

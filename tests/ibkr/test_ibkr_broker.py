@@ -239,3 +239,16 @@ async def test_supervise_reconnects_after_a_drop(connect, emulator):
     finally:
         broker.disconnect()
         task.cancel()
+
+
+async def test_a_working_order_blocks_new_orders_for_that_asset(session, connect, emulator):
+    broker = connect()
+    plan = await build_plan(session, broker)
+    symbol = plan.orders[0].symbol
+    emulator.scenario.behaviour_by_symbol[symbol] = OrderBehaviour.stay_open()
+    broker.execution = broker.execution.__class__(fill_timeout=0.5)
+    fills = await execute_plan(broker, plan, run_id="t6")
+    assert next(f for f in fills if f.symbol == symbol).status == "open"
+    again = await build_plan(session, connect(client_id=51))  # a restart: reconciles on connect
+    assert "still working" in again.blocked[symbol]
+    assert all(o.symbol != symbol for o in again.orders)
