@@ -247,23 +247,20 @@ class IbkrBroker:
             Stock(a.symbol, a.exchange, a.currency, primaryExchange=a.primary_exchange)
             for a in todo
         ]
-        results = await self.ib.qualifyContractsAsync(*wanted)
-        unknown = [
-            a for a, c in zip(todo, results, strict=True) if c is None or isinstance(c, list)
-        ]
+        # One contract-details request per symbol gives both the conId and the minTick.
+        found = await asyncio.gather(*(self.ib.reqContractDetailsAsync(c) for c in wanted))
+        unknown = [a for a, details in zip(todo, found, strict=True) if len(details) != 1]
         if unknown:
             names = ", ".join(f"{a.symbol} ({a.exchange}/{a.currency})" for a in unknown)
             raise BrokerError(
                 f"IBKR does not know {names} (unknown or ambiguous, error 200); fix symbol, "
                 "exchange, primary_exchange or currency in portfolio.toml — no plan until then"
             )
-        for asset, contract in zip(todo, results, strict=True):
+        for asset, (details,) in zip(todo, found, strict=True):
+            contract = details.contract
+            contract.exchange = asset.exchange  # keep SMART routing, as qualifyContracts does
             self.contracts[asset.symbol] = contract
-        details = await asyncio.gather(
-            *(self.ib.reqContractDetailsAsync(self.contracts[a.symbol]) for a in todo)
-        )
-        for asset, found in zip(todo, details, strict=True):
-            self.min_ticks[asset.symbol] = float(found[0].minTick) if found else 0.01
+            self.min_ticks[asset.symbol] = float(details.minTick or 0.01)
         return self.contracts
 
     async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
