@@ -181,7 +181,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 def _weights(args: argparse.Namespace) -> dict:
     from rp_tui.services import compute_targets, open_session
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     targets = compute_targets(session, args.method, args.lookback, args.as_of)
     if args.format == "text":
         rows = [
@@ -260,7 +260,7 @@ def _plan(args: argparse.Namespace) -> dict:
 
     from rp_tui.services import build_plan, open_session
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     broker = _broker(session, args, read_only=True)
     try:
         plan = asyncio.run(build_plan(session, broker))
@@ -286,7 +286,7 @@ def _rebalance(args: argparse.Namespace) -> dict:
     from rp_tui.errors import UserError
     from rp_tui.services import build_plan, execute_plan, open_session
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     broker = _broker(session, args, read_only=not args.execute)
 
     async def run() -> tuple[object, list]:
@@ -325,7 +325,7 @@ def _rebalance(args: argparse.Namespace) -> dict:
 def _backtest(args: argparse.Namespace) -> dict:
     from rp_tui.services import BacktestOptions, backtest, open_session, write_backtest_csvs
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     options = BacktestOptions(
         args.start,
         args.end,
@@ -362,7 +362,7 @@ def _reset_demo(args: argparse.Namespace) -> int:
     from rp_tui.broker.demo import DemoBroker
     from rp_tui.services import open_session
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     broker = DemoBroker(session.history, session.fees, session.portfolio.base_currency)
     state = broker.reset()
     print(
@@ -375,7 +375,7 @@ def _reset_demo(args: argparse.Namespace) -> int:
 def _run_tui(args: argparse.Namespace) -> int:
     from rp_tui.services import open_session
 
-    session = open_session(args.config, args.prices)
+    session = open_session(args.config, args.prices, getattr(args, "broker", None))
     broker = _broker(session, args, read_only=False)
     from rp_tui.ui.app import run_app
 

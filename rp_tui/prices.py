@@ -70,6 +70,13 @@ class PriceHistory:
             raise DataError(f"{self.source}: no prices on or before {as_of}")
         return PriceHistory(self.dates[:keep], self.symbols, self.closes[:keep], self.source)
 
+    @classmethod
+    def empty(cls, symbols: tuple[str, ...], source: str) -> PriceHistory:
+        """No rows: a portfolio whose prices come from the broker; ``source`` says why."""
+        return cls(
+            np.array([], dtype="datetime64[D]"), tuple(symbols), np.empty((0, len(symbols))), source
+        )
+
     @property
     def as_of(self) -> str:
         """The last date, ISO form."""

@@ -35,14 +35,27 @@ class Session:
     prices_path: str | None = None
 
 
-def open_session(config_path: str | Path = "portfolio.toml", prices_path: str | None = None):
+def open_session(
+    config_path: str | Path = "portfolio.toml",
+    prices_path: str | None = None,
+    broker_kind: str | None = None,
+) -> Session:
     """Load ``portfolio.toml`` and the price history (bundled unless ``prices_path``).
+
+    With the IBKR broker (``broker_kind`` or the config's) and no ``prices_path``, symbols
+    the bundled history lacks are fine: plans take IBKR's own daily bars; backtests then
+    ask for ``--prices``.
 
     Raises:
         ConfigError: invalid config. DataError: unusable prices or a symbol without prices.
     """
     portfolio = load_portfolio(config_path)
-    history = load_prices(prices_path).select(portfolio.symbols)
+    try:
+        history = load_prices(prices_path).select(portfolio.symbols)
+    except DataError as exc:
+        if prices_path is not None or (broker_kind or portfolio.broker.kind) != "ibkr":
+            raise
+        history = PriceHistory.empty(portfolio.symbols, f"{exc}".split(";")[0])
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
     return Session(portfolio, history, fees, None if prices_path is None else str(prices_path))
 
@@ -443,7 +456,9 @@ def backtest(
     method = options.method or strategy.method
     lookback = options.lookback or strategy.lookback
     rebalance = options.rebalance or strategy.rebalance
-    history = session.history.until(options.end)
+    history = session.history.until(options.end) if len(session.history.dates) else None
+    if history is None:
+        raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
     fees = session.fees
     if options.fees and options.fees != session.portfolio.fee_plan:
         fees = fee_table(options.fees, session.portfolio.assets)

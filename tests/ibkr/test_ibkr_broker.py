@@ -252,3 +252,42 @@ async def test_a_working_order_blocks_new_orders_for_that_asset(session, connect
     again = await build_plan(session, connect(client_id=51))  # a restart: reconciles on connect
     assert "still working" in again.blocked[symbol]
     assert all(o.symbol != symbol for o in again.orders)
+
+
+async def test_wide_spread_fails_the_price_band(session, connect, emulator):
+    broker = connect()
+    plan = await build_plan(session, broker)
+    symbol = plan.orders[0].symbol
+    quote = emulator.scenario.quotes[symbol]
+    quote.bid, quote.ask = quote.last * 0.95, quote.last * 1.05  # limit = ask, 5 % off mid
+    with pytest.raises(BrokerError, match=rf"{symbol}.*outside the 2\.0% band"):
+        await execute_plan(broker, plan)
+    assert not [p for p in emulator.placed_orders if not p.what_if]
+
+
+async def test_duplicate_execution_reports_are_booked_once(session, connect, emulator):
+    broker = connect()
+    plan = await build_plan(session, broker)
+    emulator.scenario.default_behaviour = OrderBehaviour(duplicate_execution=True)
+    fills = await execute_plan(broker, plan, run_id="t7")
+    assert all(f.status == "filled" for f in fills)
+    assert [f.quantity for f in fills] == [o.quantity for o in plan.orders]
+    booked = [r["exec_id"] for r in TradeLog().read() if r["event"] == "fill"]
+    assert len(booked) == len(set(booked)) == len(plan.orders)
+
+
+async def test_positions_missing_while_nav_says_otherwise_aborts(connect, emulator):
+    emulator.scenario.accounts[0].overrides[("NetLiquidation", "USD")] = "90000"
+    emulator.scenario.positions.clear()
+    with pytest.raises(BrokerError, match="missing data is not a flat position"):
+        await connect().snapshot()
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("market", "MKT"), ("adaptive", "LMT")])
+async def test_order_types(session, connect, emulator, kind, expected):
+    broker = connect()
+    broker.execution = broker.execution.__class__(order_type=kind)
+    plan = await build_plan(session, broker)
+    fills = await execute_plan(broker, plan)
+    assert all(f.status == "filled" for f in fills)
+    assert {p.order_type for p in emulator.placed_orders if not p.what_if} == {expected}
