@@ -14,7 +14,15 @@ from collections.abc import Sequence
 
 from rp_tui import __version__
 
-METHODS = ("erc", "inverse-vol")
+METHODS = (
+    "erc",
+    "risk-budget",
+    "inverse-vol",
+    "downside-erc",
+    "min-variance",
+    "mean-variance",
+    "hrp",
+)
 FREQUENCIES = ("weekly", "monthly", "quarterly")
 FEE_PLANS = ("ibkr-fixed", "none")
 

@@ -8,10 +8,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from rp_tui.domain.constraints import Constraints, Group, InfeasibleError
 from rp_tui.domain.safety import SafetyLimits
+from rp_tui.domain.strategy import AllocationSpec
 from rp_tui.errors import ConfigError
 
-METHODS = ("erc", "inverse-vol")
+METHODS = (
+    "erc",
+    "risk-budget",
+    "inverse-vol",
+    "downside-erc",
+    "min-variance",
+    "mean-variance",
+    "hrp",
+)
+ESTIMATORS = ("sample", "ewma", "ledoit-wolf")
+RETURN_KINDS = ("simple", "log")
 FREQUENCIES = ("weekly", "monthly", "quarterly")
 FEE_PLANS = ("ibkr-fixed", "none")
 BROKER_KINDS = ("demo", "ibkr")
@@ -29,17 +43,29 @@ class Asset:
     exchange: str = "SMART"
     currency: str = "USD"
     primary_exchange: str = ""
+    asset_class: str = ""
+    budget: float | None = None
+    min_weight: float = 0.0
+    max_weight: float = 1.0
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """Allocation and rebalancing rules. ``band`` and ``cash_buffer`` are fractions of NAV."""
+    """Allocation and rebalancing rules. ``band`` and ``cash_buffer`` are fractions of NAV;
+    ``target_volatility`` an annual fraction (0 = off); ``half_life`` in trading days."""
 
     method: str = "erc"
     lookback: int = 252
     rebalance: str = "monthly"
     band: float = 0.01
     cash_buffer: float = 0.01
+    estimator: str = "sample"
+    half_life: float = 63.0
+    returns: str = "simple"
+    downside_threshold: float = 0.0
+    risk_aversion: float = 4.0
+    target_volatility: float = 0.0
+    max_gross: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -85,10 +111,38 @@ class Portfolio:
     assets: tuple[Asset, ...] = field(default_factory=tuple)
     execution: Execution = field(default_factory=Execution)
     safety: SafetyLimits = field(default_factory=SafetyLimits)
+    groups: tuple[tuple[str, float, float], ...] = ()
 
     @property
     def symbols(self) -> tuple[str, ...]:
         return tuple(a.symbol for a in self.assets)
+
+    def constraints(self) -> Constraints:
+        """Per-asset min/max and the asset-class groups, as domain constraints."""
+        classes = np.array([a.asset_class for a in self.assets])
+        return Constraints(
+            lower=np.array([a.min_weight for a in self.assets]),
+            upper=np.array([a.max_weight for a in self.assets]),
+            groups=tuple(Group(name, classes == name, lo, hi) for name, lo, hi in self.groups),
+            names=self.symbols,
+        )
+
+    def allocation_spec(self, method: str | None = None) -> AllocationSpec:
+        """The strategy as the domain's :class:`AllocationSpec` (``method`` overrides)."""
+        s = self.strategy
+        budgets = [a.budget for a in self.assets]
+        return AllocationSpec(
+            method=method or s.method,
+            estimator=s.estimator,
+            half_life=s.half_life,
+            returns=s.returns,
+            budgets=None if None in budgets else np.array(budgets, dtype=float),
+            constraints=self.constraints(),
+            downside_threshold=s.downside_threshold,
+            risk_aversion=s.risk_aversion,
+            target_volatility=s.target_volatility or None,
+            max_gross=s.max_gross,
+        )
 
 
 def locate(text: str, key: str) -> int | None:
@@ -167,6 +221,15 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         rebalance=r.choice(s, "strategy.rebalance", "rebalance", FREQUENCIES, "monthly"),
         band=r.get(s, "strategy.band", "band", float, 0.01),
         cash_buffer=r.get(s, "strategy.cash_buffer", "cash_buffer", float, 0.01),
+        estimator=r.choice(s, "strategy.estimator", "estimator", ESTIMATORS, "sample"),
+        half_life=r.get(s, "strategy.half_life", "half_life", float, 63.0),
+        returns=r.choice(s, "strategy.returns", "returns", RETURN_KINDS, "simple"),
+        downside_threshold=r.get(
+            s, "strategy.downside_threshold", "downside_threshold", float, 0.0
+        ),
+        risk_aversion=r.get(s, "strategy.risk_aversion", "risk_aversion", float, 4.0),
+        target_volatility=r.get(s, "strategy.target_volatility", "target_volatility", float, 0.0),
+        max_gross=r.get(s, "strategy.max_gross", "max_gross", float, 1.0),
     )
     if not 20 <= strategy.lookback <= 5000:
         raise r.fail("strategy.lookback", "must be between 20 and 5000 trading days (252 ≈ 1 y)")
@@ -174,6 +237,16 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         raise r.fail("strategy.band", "is a fraction of NAV in [0, 0.5): write 0.02 for 2 pp")
     if not 0.0 <= strategy.cash_buffer < 0.5:
         raise r.fail("strategy.cash_buffer", "is a fraction of NAV in [0, 0.5): 0.01 keeps 1 %")
+    if not 1 <= strategy.half_life <= 5000:
+        raise r.fail("strategy.half_life", "is in trading days, 1-5000 (63 ≈ a quarter)")
+    if not -0.2 < strategy.downside_threshold < 0.2:
+        raise r.fail("strategy.downside_threshold", "is a daily return such as 0.0")
+    if not 0 < strategy.risk_aversion <= 1000:
+        raise r.fail("strategy.risk_aversion", "must be > 0 (λ; 2-10 is usual)")
+    if not 0 <= strategy.target_volatility < 2:
+        raise r.fail("strategy.target_volatility", "is an annual fraction: 0.08 = 8 %, 0 = off")
+    if not 0 < strategy.max_gross <= 1:
+        raise r.fail("strategy.max_gross", "must be in (0, 1]: rp-tui does not lever")
 
     fee_plan = r.choice(r.table(data, "fees"), "fees.plan", "plan", FEE_PLANS, "ibkr-fixed")
 
@@ -236,6 +309,19 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         currency = r.get(item, f"{key}.currency", "currency", str, base).upper()
         if not _CURRENCY.match(currency):
             raise r.fail(f"{key}.currency", f"{currency!r} is not a currency code such as USD")
+        budget = item.get("budget")
+        if budget is not None:
+            budget = r.get(item, f"{key}.budget", "budget", float, 0.0)
+            if not budget > 0:
+                raise r.fail(f"{key}.budget", f"{symbol}: a risk budget must be > 0, got {budget}")
+        low = r.get(item, f"{key}.min", "min", float, 0.0)
+        high = r.get(item, f"{key}.max", "max", float, 1.0)
+        if not 0 <= low <= 1:
+            raise r.fail(f"{key}.min", f"{symbol}: min weight is a fraction in [0, 1]")
+        if not 0 <= high <= 1:
+            raise r.fail(f"{key}.max", f"{symbol}: max weight is a fraction in [0, 1]")
+        if low > high:
+            raise r.fail(f"{key}.min", f"{symbol}: min {low} is above max {high}")
         assets.append(
             Asset(
                 symbol=symbol,
@@ -244,13 +330,45 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
                 primary_exchange=r.get(
                     item, f"{key}.primary_exchange", "primary_exchange", str, ""
                 ).upper(),
+                asset_class=r.get(item, f"{key}.asset_class", "asset_class", str, ""),
+                budget=budget,
+                min_weight=low,
+                max_weight=high,
             )
         )
     if len(assets) < 2:
         raise r.fail("assets", "risk parity needs at least two assets")
-    return Portfolio(
-        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety
+    budgets = [a.budget for a in assets]
+    if strategy.method == "risk-budget" and None in budgets:
+        missing = assets[budgets.index(None)].symbol
+        raise r.fail("strategy.method", f"risk-budget needs a budget on every asset ({missing})")
+    groups = _groups(r, r.table(data, "groups"), {a.asset_class for a in assets})
+    portfolio = Portfolio(
+        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety, groups
     )
+    try:
+        portfolio.constraints().check_feasible()
+    except InfeasibleError as exc:
+        raise r.fail("groups" if groups else "assets", f"infeasible constraints: {exc}") from exc
+    return portfolio
+
+
+def _groups(r: _Reader, table: dict[str, Any], classes: set[str]):
+    """``[groups]``: ``class = 0.5`` (exact) or ``class = {min = 0.2, max = 0.4}``."""
+    groups = []
+    for name, value in table.items():
+        key = f"groups.{name}"
+        if name not in classes:
+            raise r.fail(key, f"no asset has asset_class = {name!r}")
+        if isinstance(value, dict):
+            low = r.get(value, key, "min", float, 0.0)
+            high = r.get(value, key, "max", float, 1.0)
+        else:
+            low = high = r.get(table, key, name, float, 0.0)
+        if not 0 <= low <= high <= 1:
+            raise r.fail(key, f"needs 0 ≤ min ≤ max ≤ 1, got {low}..{high}")
+        groups.append((name, low, high))
+    return tuple(groups)
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

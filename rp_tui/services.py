@@ -16,10 +16,13 @@ import numpy as np
 from rp_tui.broker.base import AccountSnapshot, Broker, Fill, OrderRequest
 from rp_tui.config import Portfolio, load_portfolio
 from rp_tui.domain import allocation
+from rp_tui.domain.allocation import AllocationError
 from rp_tui.domain.backtest import BacktestResult, BacktestSpec, equal_weight, run_backtest
+from rp_tui.domain.constraints import InfeasibleError
 from rp_tui.domain.fees import FeeTable
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
-from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.domain.returns import simple_returns
+from rp_tui.domain.strategy import allocate
 from rp_tui.errors import BrokerError, DataError, UserError
 from rp_tui.fee_schedules import fee_table
 from rp_tui.prices import PriceHistory, load_prices
@@ -75,6 +78,11 @@ class Targets:
     weights: np.ndarray
     risk_contributions: np.ndarray
     covariance: np.ndarray
+    estimator: str = "sample"
+    budgets: np.ndarray | None = None
+    exact: bool = True
+    scale: float = 1.0
+    returns: np.ndarray | None = None
 
     def to_json(self) -> dict:
         return {
@@ -111,14 +119,28 @@ def compute_targets(
             f"{history.source}: only {len(returns)} daily returns up to {history.as_of}, "
             f"lookback needs {lookback}; lower strategy.lookback or supply more history"
         )
-    cov = sample_covariance(returns[-lookback:])
+    window = returns[-lookback:]
     try:
-        weights = allocation.target_weights(method, cov)
-    except allocation.AllocationError as exc:
+        result = allocate(window, session.portfolio.allocation_spec(method))
+    except AllocationError as exc:
         symbol = history.symbols[exc.asset] if exc.asset is not None else "the portfolio"
         raise DataError(f"{history.source}: cannot weight {symbol}: {exc}") from exc
-    rc = allocation.risk_contributions(weights, cov)
-    return Targets(history.as_of, method, lookback, history.symbols, weights, rc, cov)
+    except InfeasibleError as exc:
+        raise DataError(f"{session.portfolio.path}: infeasible constraints: {exc}") from exc
+    return Targets(
+        history.as_of,
+        method,
+        lookback,
+        history.symbols,
+        result.weights,
+        result.risk_contributions,
+        result.covariance,
+        session.portfolio.strategy.estimator,
+        result.budgets,
+        result.exact,
+        result.scale,
+        window,
+    )
 
 
 def make_broker(
@@ -471,15 +493,17 @@ def backtest(
     rules = RebalanceRules(strategy.band, strategy.cash_buffer, not options.fractional)
     spec = BacktestSpec(lookback, rebalance, rules, options.capital)
 
-    def allocate(cov: np.ndarray) -> np.ndarray:
-        return allocation.target_weights(method, cov)
+    allocation_spec = session.portfolio.allocation_spec(method)
+
+    def weights(window: np.ndarray) -> np.ndarray:
+        return allocate(window, allocation_spec).weights
 
     def half(offset: float) -> Callable[[float], None] | None:
         return None if progress is None else (lambda f: progress(offset + f / 2))
 
     try:
         result = run_backtest(
-            history.dates, history.closes, fees, spec, allocate, half(0.0), cancelled, start
+            history.dates, history.closes, fees, spec, weights, half(0.0), cancelled, start
         )
         benchmark = run_backtest(
             history.dates, history.closes, fees, spec, equal_weight, half(0.5), cancelled, start

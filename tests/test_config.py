@@ -91,3 +91,33 @@ def test_fuzzed_values_only_raise_config_error(key, value):
     )
     with contextlib.suppress(ConfigError):
         parse_portfolio(text, Path("fuzz.toml"))
+
+
+def test_budgets_bounds_and_groups(tmp_path):
+    text = TEXT.replace('method = "erc"', 'method = "risk-budget"')
+    text = text.replace(
+        "[groups]\n", "[groups]\nfactor = { min = 0.5, max = 0.8 }\ndefensive = 0.2\n"
+    )
+    budgets = iter(["0.3", "0.1", "0.2", "0.25", "0.15"])
+    classes = iter(["factor", "factor", "factor", "defensive", "factor"])
+    text = "\n".join(
+        f'{line}\nbudget = {next(budgets)}\nasset_class = "{next(classes)}"\nmin = 0.05\nmax = 0.6'
+        if line.startswith("currency =")
+        else line
+        for line in text.splitlines()
+    )
+    p = parse_portfolio(text, Path("portfolio.toml"))
+    spec = p.allocation_spec()
+    assert spec.method == "risk-budget" and list(spec.budgets) == [0.3, 0.1, 0.2, 0.25, 0.15]
+    c = spec.constraints
+    assert [g.name for g in c.groups] == ["factor", "defensive"]
+    assert c.groups[1].lower == c.groups[1].upper == 0.2 and c.lower[0] == 0.05
+
+    with pytest.raises(ConfigError, match=r"groups.*infeasible constraints.*defensive"):
+        parse_portfolio(text.replace("defensive = 0.2", "defensive = 0.9"), Path("p.toml"))
+    with pytest.raises(ConfigError, match=r"groups\.bonds: no asset has asset_class = 'bonds'"):
+        parse_portfolio(text.replace("defensive = 0.2", "bonds = 0.2"), Path("p.toml"))
+    with pytest.raises(ConfigError, match=r"assets\[1\].budget: QUAL: a risk budget must be > 0"):
+        parse_portfolio(text.replace("budget = 0.1", "budget = -0.1"), Path("p.toml"))
+    with pytest.raises(ConfigError, match="risk-budget needs a budget on every asset"):
+        parse_portfolio(text.replace("budget = 0.1\n", ""), Path("p.toml"))

@@ -20,10 +20,11 @@ from rp_tui.domain.calendar import period_end_indices
 from rp_tui.domain.fees import FeeTable
 from rp_tui.domain.metrics import performance_stats
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
-from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.domain.returns import simple_returns
 
 Allocator = Callable[[np.ndarray], np.ndarray]
-"""Maps a covariance ``(n_assets, n_assets)`` to weights ``(n_assets,)`` summing to 1."""
+"""Maps a window of daily simple returns ``(lookback, n_assets)`` to target weights
+``(n_assets,)`` (sum 1, or less when part is meant to stay in cash)."""
 
 
 class BacktestError(ValueError):
@@ -109,7 +110,7 @@ def run_backtest(
         prices: adjusted closes, ``(n_days, n_assets)``, finite and > 0, one currency.
         fees: commission schedule per asset.
         spec: lookback, calendar, rules, capital.
-        allocate: weights from a covariance (e.g. ERC).
+        allocate: weights from the window of returns (e.g. ERC on its covariance).
         progress: called with the fraction of rebalances done, in [0, 1].
         cancelled: polled before each rebalance; True stops with :class:`BacktestCancelled`.
         start: first allowed rebalance date; earlier rows still feed the lookback.
@@ -150,7 +151,7 @@ def run_backtest(
         day = int(day)
         window = returns[day - spec.lookback : day]
         try:
-            targets[k] = allocate(sample_covariance(window))
+            targets[k] = allocate(window)
         except ValueError as exc:
             raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
         plan = plan_rebalance(holdings, prices[day], cash, targets[k], spec.rules, fees)
@@ -195,7 +196,7 @@ def run_backtest(
     )
 
 
-def equal_weight(cov: np.ndarray) -> np.ndarray:
+def equal_weight(returns: np.ndarray) -> np.ndarray:
     """The equal-weight benchmark as an :data:`Allocator`: ``1/n`` each, ``(n_assets,)``."""
-    n = cov.shape[0]
+    n = returns.shape[1]
     return np.full(n, 1.0 / n)

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from rp_tui.domain.allocation import erc_weights
+from rp_tui.domain.returns import sample_covariance
 from rp_tui.domain.backtest import (
     BacktestCancelled,
     BacktestError,
@@ -15,6 +16,11 @@ from rp_tui.domain.fees import NO_FEES, FeeSchedule, FeeTable
 from rp_tui.domain.metrics import drawdown, performance_stats
 from rp_tui.domain.rebalance import RebalanceRules
 from rp_tui.prices import load_prices
+
+
+def erc(returns):
+    return erc_weights(sample_covariance(returns))
+
 
 US_FIXED = FeeSchedule(
     key="us", name="us", currency="USD", per_share=0.005, minimum=1.0, max_rate_of_value=0.01
@@ -50,7 +56,7 @@ def test_weekly_periods_start_on_monday():
 def test_fractional_no_fee_backtest_matches_a_naive_replay(history):
     """Independent replay: month ends from pandas, value carried by weight × price ratio."""
     spec = BacktestSpec(126, "monthly", RebalanceRules(whole_shares=False), 1_000.0)
-    result = run_backtest(history.dates, history.closes, FeeTable([NO_FEES] * 5), spec, erc_weights)
+    result = run_backtest(history.dates, history.closes, FeeTable([NO_FEES] * 5), spec, erc)
     frame = pd.DataFrame(history.closes, index=pd.DatetimeIndex(history.dates))
     month_ends = frame.groupby(frame.index.to_period("M")).tail(1).index
     returns = frame.pct_change().to_numpy()
@@ -74,7 +80,7 @@ def test_fractional_no_fee_backtest_matches_a_naive_replay(history):
 def test_whole_share_backtest_with_fees_accounts_for_every_dollar(history):
     spec = BacktestSpec(252, "quarterly", RebalanceRules(band=0.01, cash_buffer=0.01), 50_000.0)
     fees = FeeTable([US_FIXED] * 5)
-    result = run_backtest(history.dates, history.closes, fees, spec, erc_weights)
+    result = run_backtest(history.dates, history.closes, fees, spec, erc)
     t = result.trades
     assert np.all(t.quantities == np.round(t.quantities))
     assert result.fees_paid == pytest.approx(t.commissions.sum())
@@ -107,9 +113,9 @@ def test_cancel_and_short_history(history):
     spec = BacktestSpec(252, "monthly", RebalanceRules(), 100.0)
     fees = FeeTable([NO_FEES] * 5)
     with pytest.raises(BacktestCancelled):
-        run_backtest(history.dates, history.closes, fees, spec, erc_weights, cancelled=lambda: True)
+        run_backtest(history.dates, history.closes, fees, spec, erc, cancelled=lambda: True)
     with pytest.raises(BacktestError, match="lookback"):
-        run_backtest(history.dates[:200], history.closes[:200], fees, spec, erc_weights)
+        run_backtest(history.dates[:200], history.closes[:200], fees, spec, erc)
 
 
 def test_metrics_on_known_curves():

@@ -1,0 +1,108 @@
+"""Weight constraints: per-asset bounds and asset-class groups, with a feasibility check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class InfeasibleError(ValueError):
+    """The constraints admit no fully invested, long-only portfolio; the message names them."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """Total weight of the assets in ``members`` (bool mask, ``(n_assets,)``) lies within
+    ``[lower, upper]`` (fractions; equal for an exact target). ``name`` is the asset class."""
+
+    name: str
+    members: np.ndarray
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Long-only, fully invested weights with bounds and groups.
+
+    Attributes:
+        lower, upper: per-asset bounds, ``(n_assets,)`` fractions, ``0 ≤ lower ≤ upper ≤ 1``.
+        groups: asset-class constraints.
+        names: asset symbols, for messages.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    groups: tuple[Group, ...] = ()
+    names: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def unbounded(cls, n: int, names: Sequence[str] = ()) -> Constraints:
+        return cls(np.zeros(n), np.ones(n), (), tuple(names))
+
+    @property
+    def binding_possible(self) -> bool:
+        """True when anything beyond ``0 ≤ w ≤ 1`` is asked for."""
+        return bool(self.groups) or bool(np.any(self.lower > 0) or np.any(self.upper < 1))
+
+    def satisfied(self, weights: np.ndarray, tol: float = 1e-9) -> bool:
+        """Whether ``weights`` meet every bound and group to within ``tol``."""
+        w = np.asarray(weights)
+        ok = np.all(w >= self.lower - tol) and np.all(w <= self.upper + tol)
+        for g in self.groups:
+            total = w[g.members].sum()
+            ok = ok and g.lower - tol <= total <= g.upper + tol
+        return bool(ok and abs(w.sum() - 1.0) <= tol)
+
+    def check_feasible(self) -> None:
+        """Raise :class:`InfeasibleError` naming the conflicting constraints, if any.
+
+        Bounds alone are checked in closed form (``Σ lower ≤ 1 ≤ Σ upper``); with groups a
+        linear feasibility problem is solved (``scipy.optimize.linprog``, HiGHS).
+        """
+        names = self.names or tuple(f"asset {i}" for i in range(len(self.lower)))
+        for i in np.flatnonzero(self.lower > self.upper):
+            raise InfeasibleError(
+                f"{names[i]}: min {self.lower[i]:.4g} is above max {self.upper[i]:.4g}"
+            )
+        if self.lower.sum() > 1 + 1e-12:
+            raise InfeasibleError(f"the assets' min weights add up to {self.lower.sum():.4g} > 1")
+        if self.upper.sum() < 1 - 1e-12:
+            raise InfeasibleError(f"the assets' max weights add up to {self.upper.sum():.4g} < 1")
+        for g in self.groups:
+            if g.lower > g.upper:
+                raise InfeasibleError(f"group {g.name}: min {g.lower:.4g} above max {g.upper:.4g}")
+            low, high = self.lower[g.members].sum(), self.upper[g.members].sum()
+            if g.lower > high + 1e-12 or g.upper < low - 1e-12:
+                members = ", ".join(n for n, m in zip(names, g.members, strict=True) if m)
+                raise InfeasibleError(
+                    f"group {g.name} ({members}) must hold {g.lower:.4g}..{g.upper:.4g}, but "
+                    f"its assets' bounds allow {low:.4g}..{high:.4g}"
+                )
+        if self.groups:
+            self._check_groups_jointly(names)
+
+    def _check_groups_jointly(self, names: tuple[str, ...]) -> None:
+        from scipy.optimize import linprog
+
+        n = len(self.lower)
+        rows = [g.members.astype(float) for g in self.groups]
+        a_ub = np.array([*rows, *(-r for r in rows)])
+        b_ub = np.array([*(g.upper for g in self.groups), *(-g.lower for g in self.groups)])
+        result = linprog(
+            np.zeros(n),
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=np.ones((1, n)),
+            b_eq=[1.0],
+            bounds=list(zip(self.lower, self.upper, strict=True)),
+            method="highs",
+        )
+        if result.status == 2:
+            listed = "; ".join(f"{g.name} {g.lower:.4g}..{g.upper:.4g}" for g in self.groups)
+            raise InfeasibleError(
+                f"the asset-class groups ({listed}) cannot all hold with the assets' min/max "
+                "and weights summing to 1: loosen one of them"
+            )

@@ -1,0 +1,171 @@
+"""One entry point from a window of returns to target weights, for every method.
+
+Used by the live plan and the backtest alike, so what is backtested is what trades.
+Methods: ``erc`` and ``risk-budget`` (Spinu 2013 Newton; constrained: least squares on the
+risk contributions), ``downside-erc`` (the same on the semi-covariance), ``inverse-vol``,
+``hrp`` (López de Prado 2016), ``min-variance`` and ``mean-variance`` (SLSQP). Per-asset
+bounds and asset-class groups apply to all; inverse-vol and HRP are projected onto them.
+Volatility targeting then scales the risky weights (the rest is cash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rp_tui.domain import optimize
+from rp_tui.domain.allocation import (
+    AllocationError,
+    erc_weights,
+    inverse_vol_weights,
+    risk_contributions,
+)
+from rp_tui.domain.constraints import Constraints
+from rp_tui.domain.covariance import estimate_covariance, semi_covariance
+from rp_tui.domain.hrp import hrp_weights
+from rp_tui.domain.metrics import TRADING_DAYS
+
+METHODS: tuple[str, ...] = (
+    "erc",
+    "risk-budget",
+    "inverse-vol",
+    "downside-erc",
+    "min-variance",
+    "mean-variance",
+    "hrp",
+)
+RISK_BUDGETING = ("erc", "risk-budget", "downside-erc")
+
+
+@dataclass(frozen=True)
+class AllocationSpec:
+    """How targets are built.
+
+    Attributes:
+        method: one of :data:`METHODS`.
+        estimator: ``sample``, ``ewma`` or ``ledoit-wolf`` (see :mod:`covariance`).
+        half_life: EWMA half-life, trading days.
+        returns: ``simple`` or ``log`` daily returns.
+        budgets: risk budgets ``(n_assets,)`` (normalised); ``None`` = equal.
+        constraints: bounds and groups; ``None`` = long-only, fully invested only.
+        downside_threshold: daily return below which ``downside-erc`` counts risk.
+        risk_aversion: λ of ``mean-variance`` (μ and Σ annualised).
+        target_volatility: annual volatility to scale to (fraction), ``None`` = off.
+        max_gross: cap on the sum of risky weights (≤ 1 without leverage).
+    """
+
+    method: str = "erc"
+    estimator: str = "sample"
+    half_life: float = 63.0
+    returns: str = "simple"
+    budgets: np.ndarray | None = None
+    constraints: Constraints | None = None
+    downside_threshold: float = 0.0
+    risk_aversion: float = 4.0
+    target_volatility: float | None = None
+    max_gross: float = 1.0
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Targets from :func:`allocate`.
+
+    Attributes:
+        weights: risky weights ``(n_assets,)``; sum 1, or less after volatility targeting.
+        covariance: the daily covariance used (semi-covariance for downside-erc).
+        risk_contributions: shares of variance under ``covariance``, sum 1.
+        budgets: the risk budgets aimed at, ``(n_assets,)`` summing to 1.
+        exact: risk contributions equal the budgets (False when constraints bind, or the
+            method does not budget risk).
+        scale: the volatility-targeting multiplier applied (1 = none).
+    """
+
+    weights: np.ndarray
+    covariance: np.ndarray
+    risk_contributions: np.ndarray
+    budgets: np.ndarray
+    exact: bool
+    scale: float = 1.0
+
+
+def _budgets(spec: AllocationSpec, n: int) -> np.ndarray:
+    if spec.budgets is None:
+        if spec.method == "risk-budget":
+            raise AllocationError("method risk-budget needs a budget for every asset")
+        return np.full(n, 1.0 / n)
+    b = np.asarray(spec.budgets, dtype=float)
+    if b.shape != (n,) or not np.all(b > 0):
+        raise AllocationError("risk budgets must be positive, one per asset")
+    return b / b.sum()
+
+
+def allocate(returns: np.ndarray, spec: AllocationSpec) -> Allocation:
+    """Target weights from a window of daily simple returns.
+
+    Args:
+        returns: ``(n_obs, n_assets)`` daily simple returns (the lookback window).
+        spec: the method and its inputs.
+
+    Returns:
+        An :class:`Allocation`.
+
+    Raises:
+        InfeasibleError: the constraints conflict (named).
+        AllocationError: a degenerate covariance or a method that cannot be solved.
+        ValueError: an unknown method, estimator or returns kind.
+    """
+    simple = np.asarray(returns, dtype=float)
+    if spec.returns == "log":
+        r = np.log1p(simple)
+    elif spec.returns == "simple":
+        r = simple
+    else:
+        raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
+    n = r.shape[1]
+    constraints = spec.constraints or Constraints.unbounded(n)
+    budgets = _budgets(spec, n)
+    method = spec.method
+    if method == "downside-erc":
+        cov = semi_covariance(r, spec.downside_threshold)
+    else:
+        cov = estimate_covariance(r, spec.estimator, spec.half_life)
+
+    exact = False
+    if method in RISK_BUDGETING:
+        w = erc_weights(cov, budgets)
+        exact = True
+        if constraints.binding_possible and not constraints.satisfied(w):
+            w = optimize.constrained_risk_budget_weights(cov, budgets, constraints, w)
+            exact = False
+    elif method == "inverse-vol":
+        w = optimize.project_weights(inverse_vol_weights(cov), constraints)
+    elif method == "hrp":
+        w = optimize.project_weights(hrp_weights(cov), constraints)
+    elif method == "min-variance":
+        w = optimize.min_variance_weights(cov, constraints)
+    elif method == "mean-variance":
+        mu = r.mean(axis=0) * TRADING_DAYS
+        w = optimize.mean_variance_weights(mu, cov * TRADING_DAYS, spec.risk_aversion, constraints)
+    else:
+        raise ValueError(f"unknown allocation method {method!r}; choose {', '.join(METHODS)}")
+
+    rc = risk_contributions(w, cov)
+    scale = volatility_scale(w, cov, spec.target_volatility, spec.max_gross)
+    return Allocation(w * scale, cov, rc, budgets, exact, scale)
+
+
+def volatility_scale(
+    weights: np.ndarray, cov: np.ndarray, target_volatility: float | None, max_gross: float
+) -> float:
+    """Multiplier bringing annualised volatility ``sqrt(252·w'Σw)`` to ``target_volatility``,
+    capped so the gross exposure ``Σ|w|·k`` stays ≤ ``max_gross`` (1 = no leverage).
+
+    Returns 1 (capped by ``max_gross``) when no target is set.
+    """
+    gross = float(np.abs(weights).sum())
+    cap = max_gross / gross if gross > 0 else 1.0
+    if not target_volatility:
+        return min(1.0, cap)
+    vol = float(np.sqrt(weights @ cov @ weights * TRADING_DAYS))
+    return min(target_volatility / vol, cap) if vol > 0 else min(1.0, cap)
