@@ -3,7 +3,6 @@ import pandas as pd
 import pytest
 
 from rp_tui.domain.allocation import erc_weights
-from rp_tui.domain.returns import sample_covariance
 from rp_tui.domain.backtest import (
     BacktestCancelled,
     BacktestError,
@@ -15,6 +14,7 @@ from rp_tui.domain.calendar import period_end_indices
 from rp_tui.domain.fees import NO_FEES, FeeSchedule, FeeTable
 from rp_tui.domain.metrics import drawdown, performance_stats
 from rp_tui.domain.rebalance import RebalanceRules
+from rp_tui.domain.returns import sample_covariance
 from rp_tui.prices import load_prices
 
 
