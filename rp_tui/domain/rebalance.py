@@ -14,6 +14,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,19 +24,39 @@ from rp_tui.domain.fees import FeeTable
 _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
 
 
+MODES: tuple[str, ...] = ("full", "buy-only", "sell-only")
+
+
 @dataclass(frozen=True)
 class RebalanceRules:
     """How a portfolio is brought back to its targets.
 
     Attributes:
-        band: absolute drift band, a fraction of NAV (0.02 = ±2 percentage points).
+        band: drift band. Absolute: a fraction of NAV (0.02 = ±2 percentage points);
+            relative (``relative_band``): a fraction of each target (0.2 = ±20 % of it).
         cash_buffer: fraction of NAV kept in cash (0.01 = 1 %).
         whole_shares: trade whole shares only (``False`` allows fractional quantities).
+        relative_band: read ``band`` as relative to each target.
+        rebalance_all: once any asset is outside its band, trade every asset to target
+            (default: only the assets outside the band).
+        mode: ``full``; ``buy-only`` (never sell: spend the cash on the most underweight
+            assets first, bands ignored); ``sell-only`` (raise cash from the most overweight
+            assets first, e.g. for a withdrawal).
+        min_trade_value: skip trades smaller than this, base currency.
+        max_commission_ratio: skip a trade whose commission exceeds this fraction of the
+            value it moves towards target (``inf`` = never skip).
+        slippage_bp: fills this many basis points worse than the reference price.
     """
 
     band: float = 0.0
     cash_buffer: float = 0.0
     whole_shares: bool = True
+    relative_band: bool = False
+    rebalance_all: bool = False
+    mode: str = "full"
+    min_trade_value: float = 0.0
+    max_commission_ratio: float = math.inf
+    slippage_bp: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class RebalancePlan:
         commissions: estimated commission per order, listing currency.
         cash_after: cash after every order and commission, base currency.
         total_commission: Σ commissions converted to base currency.
+        fill_prices: prices the orders fill at (reference ± slippage), ``(n_assets,)``.
     """
 
     nav: float
@@ -63,6 +85,7 @@ class RebalancePlan:
     commissions: np.ndarray
     cash_after: float
     total_commission: float
+    fill_prices: np.ndarray | None = None
 
 
 def fit_buys(
@@ -101,6 +124,41 @@ def fit_buys(
     return buys
 
 
+def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
+    """Split ``amount`` over ``gaps`` (≥ 0), largest gaps first: every funded gap is cut to
+    one common level, so the most underweight (or overweight) asset is served first.
+
+    Args:
+        gaps: ``(n,)`` amounts wanted; amount: total available (same currency).
+
+    Returns:
+        ``(n,)`` with ``0 ≤ out ≤ gaps`` and ``Σ out = min(amount, Σ gaps)``.
+    """
+    gaps = np.maximum(np.asarray(gaps, dtype=float), 0.0)
+    if amount <= 0:
+        return np.zeros_like(gaps)
+    if amount >= gaps.sum():
+        return gaps
+    ordered = np.sort(gaps)[::-1]
+    funded = np.cumsum(ordered) - amount  # Σ of the k+1 largest, less the amount
+    level = 0.0
+    for k in range(len(ordered)):
+        level = funded[k] / (k + 1)
+        if k + 1 == len(ordered) or level >= ordered[k + 1]:
+            break
+    return np.maximum(gaps - level, 0.0)
+
+
+def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
+    """Drop trades below the minimum size or whose commission is too dear for what they move."""
+    value = np.abs(q) * exec_prices * fx
+    keep = value >= rules.min_trade_value
+    if math.isfinite(rules.max_commission_ratio):
+        commission = fees.commission(q, exec_prices) * fx
+        keep &= commission <= rules.max_commission_ratio * value
+    return np.where(keep, q, 0.0)
+
+
 def plan_rebalance(
     quantities: np.ndarray,
     prices: np.ndarray,
@@ -110,6 +168,7 @@ def plan_rebalance(
     fees: FeeTable,
     fx: np.ndarray | None = None,
     frozen: np.ndarray | None = None,
+    withdraw: float = 0.0,
 ) -> RebalancePlan:
     """Size the orders that bring holdings to ``targets`` under ``rules``.
 
@@ -118,11 +177,13 @@ def plan_rebalance(
         prices: reference price per share in each listing's currency, ``(n_assets,)``, > 0.
         cash: cash in base currency.
         targets: allocation weights, ``(n_assets,)``, summing to 1 (before the cash buffer).
-        rules: band, cash buffer, whole shares.
+        rules: band, buffer, shares, mode, minimum trade, commission ratio, slippage.
         fees: commission schedules, one per asset.
         fx: base currency per unit of each listing's currency, ``(n_assets,)``; default 1.
         frozen: ``(n_assets,)`` bool, assets that must not be traded (e.g. no fresh price);
             their price still values the holding.
+        withdraw: cash to set aside for a withdrawal, base currency: targets are sized on
+            ``NAV − withdraw`` and ``cash_after`` still contains it.
 
     Returns:
         A :class:`RebalancePlan`. Sells never exceed holdings; buys plus all commissions never
@@ -143,37 +204,63 @@ def plan_rebalance(
     weights = values / nav
     targets_nav = np.asarray(targets, dtype=float) * (1.0 - rules.cash_buffer)
     drift = weights - targets_nav
-    tradable = np.abs(drift) > rules.band
-    if frozen is not None:
-        tradable &= ~np.asarray(frozen, dtype=bool)
-    delta = np.where(tradable, targets_nav * nav - values, 0.0)
+    target_values = targets_nav * (nav - withdraw)
+    allowed = np.ones(len(prices), bool) if frozen is None else ~np.asarray(frozen, dtype=bool)
+    if rules.mode not in MODES:
+        raise ValueError(f"unknown rebalance mode {rules.mode!r}; choose {', '.join(MODES)}")
+    slip = rules.slippage_bp / 10_000.0
+    buy_prices, sell_prices = prices * (1.0 + slip), prices * (1.0 - slip)
+    reserve = rules.cash_buffer * (nav - withdraw) + withdraw
+
+    if rules.mode == "full":
+        limit = rules.band * targets_nav if rules.relative_band else rules.band
+        tradable = (np.abs(drift) > limit) & allowed
+        if rules.rebalance_all and tradable.any():
+            tradable = allowed
+        delta = np.where(tradable, target_values - values, 0.0)
+    elif rules.mode == "sell-only":  # raise the reserve from the most overweight first
+        excess = np.where(allowed, values - target_values, 0.0)
+        delta = -water_fill(excess, max(reserve - cash, 0.0) * (1.0 + slip) + 1e-9)
+        short = max(reserve - cash, 0.0) - (-delta).sum()
+        if short > 1e-9:  # not enough overweight: take the rest pro rata
+            delta -= water_fill(np.where(allowed, values + delta, 0.0), short)
+    else:  # buy-only: fill the most underweight first with the cash beyond the reserve
+        deficit = np.where(allowed, target_values - values, 0.0)
+        delta = water_fill(deficit, cash - reserve)
+
     shares = delta / (prices * fx)
     if rules.whole_shares:
         sells = np.minimum(np.round(np.maximum(-shares, 0.0)), quantities)
+        if rules.mode == "sell-only":  # round up: the reserve must be met
+            sells = np.minimum(np.ceil(np.maximum(-shares, 0.0) - _SHARE_EPS), quantities)
         buys = np.floor(np.maximum(shares, 0.0) + _SHARE_EPS)  # 24.9999999 is 25
     else:
         sells = np.minimum(np.maximum(-shares, 0.0), quantities)
         buys = np.maximum(shares, 0.0)
 
-    sell_commissions = fees.commission(-sells, prices)
-    worthless = sell_commissions >= sells * prices  # never pay more than a sale brings in
+    sells = -_skip_small(-sells, sell_prices, fx, fees, rules)
+    sell_commissions = fees.commission(-sells, sell_prices)
+    worthless = sell_commissions >= sells * sell_prices  # never pay more than a sale brings
     sells = np.where(worthless, 0.0, sells)
     sell_commissions = np.where(worthless, 0.0, sell_commissions)
-    cash_after_sells = cash + float(((sells * prices - sell_commissions) * fx).sum())
+    cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
-    budget = min(cash_after_sells - rules.cash_buffer * nav, cash_after_sells)
-    buys = fit_buys(buys, prices, fx, fees, budget, rules.whole_shares)
+    budget = min(cash_after_sells - reserve, cash_after_sells)
+    buys = fit_buys(buys, buy_prices, fx, fees, budget, rules.whole_shares)
+    buys = _skip_small(buys, buy_prices, fx, fees, rules)
     signed = buys - sells
-    commissions = fees.commission(signed, prices)
-    cash_after = cash - float(((signed * prices + commissions) * fx).sum())
+    fill_prices = np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
+    commissions = fees.commission(signed, fill_prices)
+    cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum())
     return RebalancePlan(
         nav=float(nav),
         weights=weights,
         targets=targets_nav,
         drift=drift,
         quantities=signed,
-        notional=np.abs(signed) * prices,
+        notional=np.abs(signed) * fill_prices,
         commissions=commissions,
         cash_after=cash_after,
         total_commission=float((commissions * fx).sum()),
+        fill_prices=fill_prices,
     )

@@ -130,3 +130,29 @@ def test_metrics_on_known_curves():
     v_shape = np.array([100.0, 80.0, 60.0, 90.0, 120.0])
     assert performance_stats(dates[:5], v_shape)["max_drawdown"] == pytest.approx(0.4)
     np.testing.assert_allclose(drawdown(v_shape), [0, -0.2, -0.4, -0.1, 0])
+
+
+def test_exchange_sessions_decide_rebalance_days_not_the_price_file():
+    # The price file skips Fri 2024-02-23 and ends Thu 2024-03-28 (Good Friday 03-29 closed).
+    dates = np.array(
+        [
+            "2024-01-30",
+            "2024-01-31",
+            "2024-02-21",
+            "2024-02-22",
+            "2024-02-26",
+            "2024-02-28",
+            "2024-03-27",
+            "2024-03-28",
+        ],
+        dtype="datetime64[D]",
+    )
+    sessions = np.arange(np.datetime64("2024-01-02"), np.datetime64("2024-04-30"))
+    sessions = sessions[np.is_busday(sessions, holidays=["2024-02-19", "2024-03-29"])]
+    # Feb's last session is Thu 02-29, absent from the file: mapped to the last row before it.
+    ends = period_end_indices(dates, "monthly", sessions)
+    assert [str(dates[i]) for i in ends] == ["2024-01-31", "2024-02-28", "2024-03-28"]
+    firsts = period_end_indices(dates, "monthly", sessions, anchor="first")
+    assert [str(dates[i]) for i in firsts] == ["2024-02-21", "2024-03-27"]  # next row if absent
+    with pytest.raises(ValueError, match="anchor"):
+        period_end_indices(dates, "monthly", sessions, anchor="middle")

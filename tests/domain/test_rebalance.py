@@ -102,3 +102,113 @@ def test_bad_price_is_refused():
             RebalanceRules(),
             FeeTable([US_FIXED] * 2),
         )
+
+
+@st.composite
+def accounts_and_rules(draw):
+    held, prices, cash, targets, rules, fees, fx = draw(accounts())
+    rules = RebalanceRules(
+        band=rules.band,
+        cash_buffer=rules.cash_buffer,
+        relative_band=draw(st.booleans()),
+        rebalance_all=draw(st.booleans()),
+        mode=draw(st.sampled_from(["full", "buy-only", "sell-only"])),
+        min_trade_value=draw(st.sampled_from([0.0, 100.0])),
+        max_commission_ratio=draw(st.sampled_from([float("inf"), 0.01])),
+        slippage_bp=draw(st.sampled_from([0.0, 5.0])),
+    )
+    return held, prices, cash, targets, rules, fees, fx
+
+
+@settings(max_examples=400, deadline=None)
+@given(accounts_and_rules())
+def test_sizing_invariants_in_every_mode(account):
+    held, prices, cash, targets, rules, fees, fx = account
+    if cash + (held * prices * fx).sum() <= 0:
+        return
+    plan = plan_rebalance(held, prices, cash, targets, rules, fees, fx)
+    q = plan.quantities
+    assert np.all(q == np.round(q)) and np.all(held + q >= 0)
+    if rules.mode == "buy-only":
+        assert np.all(q >= 0)
+    if rules.mode == "sell-only":
+        assert np.all(q <= 0)
+    if q.max(initial=0) > 0:
+        assert plan.cash_after >= rules.cash_buffer * plan.nav - 1e-6
+    traded_value = np.abs(q) * plan.fill_prices * fx
+    assert np.all(traded_value[q != 0] >= rules.min_trade_value - 1e-9)
+    expected_cash = cash - ((q * plan.fill_prices + plan.commissions) * fx).sum()
+    assert plan.cash_after == pytest.approx(expected_cash)
+
+
+def test_water_fill_serves_the_largest_gap_first():
+    from rp_tui.domain.rebalance import water_fill
+
+    np.testing.assert_allclose(water_fill(np.array([5.0, 1.0, 3.0]), 3.0), [2.5, 0.0, 0.5])
+    np.testing.assert_allclose(water_fill(np.array([5.0, 1.0, 3.0]), 100.0), [5.0, 1.0, 3.0])
+    assert not water_fill(np.array([5.0, 1.0]), -1.0).any()
+
+
+TWO = FeeTable([US_FIXED, US_FIXED])
+
+
+def test_buy_only_spends_cash_on_the_most_underweight():
+    # 60/40 of 10,000 invested plus 1,000 new cash; targets 50/50 → all cash to the second
+    plan = plan_rebalance(
+        np.array([60.0, 40.0]),
+        np.array([100.0, 100.0]),
+        1_000.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(mode="buy-only"),
+        TWO,
+    )
+    assert plan.quantities.tolist() == [0.0, 9.0]  # 900 + 1 commission fits, 10 shares do not
+
+
+def test_sell_only_raises_a_withdrawal_from_the_most_overweight():
+    plan = plan_rebalance(
+        np.array([70.0, 30.0]),
+        np.array([100.0, 100.0]),
+        0.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(mode="sell-only"),
+        TWO,
+        withdraw=1_500.0,
+    )
+    assert plan.quantities[1] == 0 and plan.quantities[0] <= -15
+    assert plan.cash_after >= 1_500.0 - 1.0 - 1e-9  # minus at most the commission
+
+
+def test_relative_band_and_rebalance_all():
+    held, prices = np.array([22.0, 78.0]), np.array([100.0, 100.0])
+    targets = np.array([0.2, 0.8])  # drift +2 pp / −2 pp: 10 % / 2.5 % relative
+    absolute = plan_rebalance(held, prices, 0.0, targets, RebalanceRules(band=0.03), TWO)
+    relative = plan_rebalance(
+        held, prices, 0.0, targets, RebalanceRules(band=0.05, relative_band=True), TWO
+    )
+    assert not absolute.quantities.any()
+    assert relative.quantities[0] == -2 and relative.quantities[1] == 0  # only the first
+    both = plan_rebalance(
+        held,
+        prices,
+        0.0,
+        targets,
+        RebalanceRules(band=0.05, relative_band=True, rebalance_all=True),
+        TWO,
+    )
+    assert both.quantities[0] == -2 and both.quantities[1] == 1
+
+
+def test_small_or_dear_trades_are_skipped_and_slippage_costs():
+    held, prices, targets = np.array([51.0, 49.0]), np.array([100.0, 100.0]), np.array([0.5, 0.5])
+    assert plan_rebalance(held, prices, 0.0, targets, RebalanceRules(), TWO).quantities.any()
+    assert not plan_rebalance(
+        held, prices, 0.0, targets, RebalanceRules(min_trade_value=500.0), TWO
+    ).quantities.any()
+    assert not plan_rebalance(
+        held, prices, 0.0, targets, RebalanceRules(max_commission_ratio=0.005), TWO
+    ).quantities.any()
+    slipped = plan_rebalance(
+        np.zeros(2), prices, 1_000.0, targets, RebalanceRules(slippage_bp=50), TWO
+    )
+    assert slipped.fill_prices[0] == pytest.approx(100.5)
