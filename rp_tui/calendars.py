@@ -54,10 +54,16 @@ def trading_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.n
     Raises:
         DataError: an unknown MIC or dates outside the calendar's range.
     """
+    import warnings
+
     import exchange_calendars as xcals
 
     try:
-        calendar = xcals.get_calendar(mic, start=str(start), end=str(end))
+        with warnings.catch_warnings():  # exchange_calendars' own pandas deprecations
+            warnings.simplefilter("ignore", category=FutureWarning)
+            warnings.simplefilter("ignore", category=DeprecationWarning)
+            calendar = xcals.get_calendar(mic, start=str(start), end=str(end))
+            sessions = calendar.sessions.to_numpy().astype("datetime64[D]")
     except (xcals.errors.InvalidCalendarName, ValueError) as exc:
         raise DataError(f"trading calendar {mic!r}: {exc}") from exc
-    return calendar.sessions.to_numpy().astype("datetime64[D]")
+    return sessions

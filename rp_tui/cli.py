@@ -34,6 +34,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _listed(choices: tuple[str, ...]):
+    def parse(text: str) -> tuple[str, ...]:
+        values = tuple(v.strip() for v in text.split(",") if v.strip())
+        bad = [v for v in values if v not in choices]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(bad) or text!r}: choose from {', '.join(choices)}"
+            )
+        return values
+
+    return parse
+
+
+def _listed_numbers(kind: type):
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(kind(v) for v in text.split(",") if v.strip())
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from exc
+
+    return parse
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -146,15 +169,136 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the rules over the price history",
         description="Rebalance at the close of the last trading day of each period.",
     )
+    backtest_options(backtest)
+    backtest.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write equity.csv, weights.csv, trades.csv, stats.json, report.html to DIR",
+    )
+    output(backtest)
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[common],
+        help="backtest a grid of lookback x band x method x calendar, ranked",
+        description="Every combination of the comma-separated values, run on all cores "
+        "(or on a Dask cluster with --scheduler); the table is ranked by --rank.",
+    )
+    backtest_options(sweep, grid=True)
+    sweep.add_argument("--rank", default="sharpe", choices=RANK_KEYS, help="default: sharpe")
+    sweep.add_argument("--workers", type=int, help="processes (default: all cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, host:port")
+    sweep.add_argument("--out", metavar="FILE", help="also save the ranked table as CSV")
+    output(sweep)
+    return parser
+
+
+RANK_KEYS = ("sharpe", "cagr", "calmar", "sortino", "volatility", "max_drawdown", "turnover")
+
+
+def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> None:
+    """Options shared by ``backtest`` and ``sweep`` (``grid``: comma-separated lists)."""
+    listed = "comma-separated list, " if grid else ""
     backtest.add_argument("--start", metavar="DATE", help="first rebalance on or after DATE")
     backtest.add_argument("--end", metavar="DATE", help="use prices up to DATE")
-    backtest.add_argument("--rebalance", choices=FREQUENCIES, help="calendar (default: config)")
-    backtest.add_argument("--method", choices=METHODS, help="allocation method (default: config)")
+    if grid:
+        backtest.add_argument(
+            "--rebalance",
+            type=_listed(FREQUENCIES),
+            help=f"{listed}of {', '.join(FREQUENCIES)} (default: config)",
+        )
+        backtest.add_argument(
+            "--method",
+            type=_listed(METHODS),
+            help=f"{listed}of {', '.join(METHODS)} (default: config)",
+        )
+        backtest.add_argument(
+            "--lookback",
+            type=_listed_numbers(int),
+            metavar="N,…",
+            help="daily returns per covariance window (default: config)",
+        )
+        backtest.add_argument(
+            "--band",
+            type=_listed_numbers(float),
+            metavar="B,…",
+            help="drift bands, fractions (default: config)",
+        )
+    else:
+        backtest.add_argument("--rebalance", choices=FREQUENCIES, help="default: config")
+        backtest.add_argument("--method", choices=METHODS, help="default: config")
+        backtest.add_argument(
+            "--lookback",
+            type=_positive_int,
+            metavar="N",
+            help="daily returns per covariance window (default: config)",
+        )
+        backtest.add_argument(
+            "--band", type=float, metavar="B", help="drift band, a fraction (default: config)"
+        )
     backtest.add_argument(
-        "--lookback",
-        type=_positive_int,
-        metavar="N",
-        help="daily returns per covariance window (default: config)",
+        "--anchor",
+        choices=("last", "first"),
+        default="last",
+        help="trade on the last (default) or first trading day of a period",
+    )
+    backtest.add_argument(
+        "--relative-band",
+        action="store_true",
+        help="read --band as a fraction of each target, not of NAV",
+    )
+    backtest.add_argument(
+        "--rebalance-all",
+        action="store_true",
+        help="once one asset leaves its band, trade all back to target",
+    )
+    backtest.add_argument(
+        "--mode",
+        choices=("full", "buy-only"),
+        default="full",
+        help="buy-only: never sell, spend cash on the most underweight",
+    )
+    backtest.add_argument(
+        "--contribution",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="cash added each period (negative: withdrawn), base currency",
+    )
+    backtest.add_argument(
+        "--contribution-frequency", choices=FREQUENCIES, help="default: the rebalance frequency"
+    )
+    backtest.add_argument(
+        "--min-trade",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="skip trades smaller than X (base currency)",
+    )
+    backtest.add_argument(
+        "--max-commission-ratio",
+        type=float,
+        default=float("inf"),
+        metavar="F",
+        help="skip a trade whose commission exceeds F of its value",
+    )
+    backtest.add_argument(
+        "--slippage-bp",
+        type=float,
+        default=0.0,
+        metavar="BP",
+        help="fills this many basis points worse than the close",
+    )
+    backtest.add_argument(
+        "--calendar",
+        metavar="MIC",
+        help="exchange calendar (XNYS, XLON…) or 'file' for the price dates",
+    )
+    backtest.add_argument(
+        "--benchmark",
+        action="append",
+        metavar="NAME",
+        help="equal-weight (default), buy-and-hold, or a symbol of the price file; repeatable",
     )
     backtest.add_argument("--fees", choices=FEE_PLANS, help="commission model (default: config)")
     backtest.add_argument(
@@ -167,11 +311,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X",
         help="starting cash in base currency (default: 100000)",
     )
-    backtest.add_argument(
-        "--out", metavar="DIR", help="also write equity.csv, weights.csv, trades.csv to DIR"
-    )
-    output(backtest)
-    return parser
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -330,23 +469,43 @@ def _rebalance(args: argparse.Namespace) -> dict:
     return doc
 
 
+def _backtest_options(args: argparse.Namespace, **overrides):
+    from rp_tui.services import BacktestOptions
+
+    fields = dict(
+        start=args.start,
+        end=args.end,
+        rebalance=args.rebalance,
+        method=args.method,
+        lookback=args.lookback,
+        fees=args.fees,
+        fractional=args.fractional,
+        capital=args.capital,
+        anchor=args.anchor,
+        band=args.band,
+        relative_band=args.relative_band,
+        rebalance_all=args.rebalance_all,
+        mode=args.mode,
+        contribution=args.contribution,
+        contribution_frequency=args.contribution_frequency,
+        min_trade=args.min_trade,
+        max_commission_ratio=args.max_commission_ratio,
+        slippage_bp=args.slippage_bp,
+        calendar=args.calendar,
+        benchmarks=tuple(args.benchmark or ("equal-weight",)),
+    )
+    fields.update(overrides)
+    return BacktestOptions(**fields)
+
+
 def _backtest(args: argparse.Namespace) -> dict:
-    from rp_tui.services import BacktestOptions, backtest, open_session, write_backtest_csvs
+    from rp_tui.services import backtest, open_session, write_backtest_outputs
 
     session = open_session(args.config, args.prices, getattr(args, "broker", None))
-    options = BacktestOptions(
-        args.start,
-        args.end,
-        args.rebalance,
-        args.method,
-        args.lookback,
-        args.fees,
-        args.fractional,
-        args.capital,
-    )
+    options = _backtest_options(args)
     report = backtest(session, options)
     if args.out:
-        write_backtest_csvs(report, args.out)
+        write_backtest_outputs(report, args.out)
     doc = report.to_json()
     if args.format == "text":
         s = doc["stats"]

@@ -66,6 +66,7 @@ class Strategy:
     risk_aversion: float = 4.0
     target_volatility: float = 0.0
     max_gross: float = 1.0
+    calendar: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         risk_aversion=r.get(s, "strategy.risk_aversion", "risk_aversion", float, 4.0),
         target_volatility=r.get(s, "strategy.target_volatility", "target_volatility", float, 0.0),
         max_gross=r.get(s, "strategy.max_gross", "max_gross", float, 1.0),
+        calendar=r.get(s, "strategy.calendar", "calendar", str, "").upper(),
     )
     if not 20 <= strategy.lookback <= 5000:
         raise r.fail("strategy.lookback", "must be between 20 and 5000 trading days (252 ≈ 1 y)")

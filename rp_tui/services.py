@@ -6,7 +6,6 @@ returns plain records that both front ends render; nothing here prints or draws.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -17,7 +16,6 @@ from rp_tui.broker.base import AccountSnapshot, Broker, Fill, OrderRequest
 from rp_tui.config import Portfolio, load_portfolio
 from rp_tui.domain import allocation
 from rp_tui.domain.allocation import AllocationError
-from rp_tui.domain.backtest import BacktestResult, BacktestSpec, equal_weight, run_backtest
 from rp_tui.domain.constraints import InfeasibleError
 from rp_tui.domain.fees import FeeTable
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
@@ -36,6 +34,7 @@ class Session:
     history: PriceHistory
     fees: FeeTable
     prices_path: str | None = None
+    universe: PriceHistory | None = None
 
 
 def open_session(
@@ -53,14 +52,16 @@ def open_session(
         ConfigError: invalid config. DataError: unusable prices or a symbol without prices.
     """
     portfolio = load_portfolio(config_path)
+    universe = load_prices(prices_path)
     try:
-        history = load_prices(prices_path).select(portfolio.symbols)
+        history = universe.select(portfolio.symbols)
     except DataError as exc:
         if prices_path is not None or (broker_kind or portfolio.broker.kind) != "ibkr":
             raise
         history = PriceHistory.empty(portfolio.symbols, f"{exc}".split(";")[0])
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
-    return Session(portfolio, history, fees, None if prices_path is None else str(prices_path))
+    path = None if prices_path is None else str(prices_path)
+    return Session(portfolio, history, fees, path, universe)
 
 
 @dataclass(frozen=True)
@@ -418,144 +419,32 @@ async def execute_plan(
     )
 
 
-@dataclass(frozen=True)
-class BacktestOptions:
-    """What ``rp-tui backtest`` replays; ``None`` means the config's value.
+# The backtest service lives in its own module; these names are part of this API too.
+from rp_tui.backtesting import (  # noqa: E402
+    BacktestOptions,
+    BacktestReport,
+    backtest,
+    write_backtest_outputs,
+)
 
-    ``start``/``end`` are ISO dates (rebalances from ``start``, history up to ``end``);
-    ``fees`` is ``"ibkr-fixed"`` or ``"none"``; ``capital`` in base currency.
-    """
-
-    start: str | None = None
-    end: str | None = None
-    rebalance: str | None = None
-    method: str | None = None
-    lookback: int | None = None
-    fees: str | None = None
-    fractional: bool = False
-    capital: float = 100_000.0
-
-
-@dataclass(frozen=True)
-class BacktestReport:
-    """The strategy's backtest and the equal-weight benchmark on the same calendar."""
-
-    symbols: tuple[str, ...]
-    method: str
-    lookback: int
-    rebalance: str
-    result: BacktestResult
-    benchmark: BacktestResult
-
-    def to_json(self) -> dict:
-        r = self.result
-        return {
-            "start": str(r.dates[0]),
-            "end": str(r.dates[-1]),
-            "rebalances": len(r.rebalance_dates),
-            "final_value": float(r.equity[-1]),
-            "fees_paid": float(r.fees_paid),
-            "turnover": float(r.turnover),
-            "stats": {k: float(v) for k, v in r.stats.items()},
-        }
-
-
-def backtest(
-    session: Session,
-    options: BacktestOptions,
-    progress: Callable[[float], None] | None = None,
-    cancelled: Callable[[], bool] | None = None,
-) -> BacktestReport:
-    """Run the configured strategy (and the equal-weight benchmark) over the history.
-
-    Raises:
-        DataError: bad dates, too little history, or allocation failing on a date.
-        BacktestCancelled: ``cancelled`` returned True.
-    """
-    from rp_tui.domain.backtest import BacktestError
-
-    strategy = session.portfolio.strategy
-    method = options.method or strategy.method
-    lookback = options.lookback or strategy.lookback
-    rebalance = options.rebalance or strategy.rebalance
-    history = session.history.until(options.end) if len(session.history.dates) else None
-    if history is None:
-        raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
-    fees = session.fees
-    if options.fees and options.fees != session.portfolio.fee_plan:
-        fees = fee_table(options.fees, session.portfolio.assets)
-    start = None
-    if options.start:
-        try:
-            start = np.datetime64(options.start, "D")
-        except ValueError as exc:
-            raise DataError(f"--start {options.start!r} is not an ISO date") from exc
-    rules = RebalanceRules(strategy.band, strategy.cash_buffer, not options.fractional)
-    spec = BacktestSpec(lookback, rebalance, rules, options.capital)
-
-    allocation_spec = session.portfolio.allocation_spec(method)
-
-    def weights(window: np.ndarray) -> np.ndarray:
-        return allocate(window, allocation_spec).weights
-
-    def half(offset: float) -> Callable[[float], None] | None:
-        return None if progress is None else (lambda f: progress(offset + f / 2))
-
-    try:
-        result = run_backtest(
-            history.dates, history.closes, fees, spec, weights, half(0.0), cancelled, start
-        )
-        benchmark = run_backtest(
-            history.dates, history.closes, fees, spec, equal_weight, half(0.5), cancelled, start
-        )
-    except BacktestError as exc:
-        raise DataError(f"{history.source}: {exc}") from exc
-    return BacktestReport(history.symbols, method, lookback, rebalance, result, benchmark)
-
-
-def write_backtest_csvs(report: BacktestReport, out_dir: str | Path) -> list[Path]:
-    """Write ``equity.csv`` (date,value), ``weights.csv`` (date, one column per symbol: target
-    weights at each rebalance) and ``trades.csv`` (date,symbol,side,quantity,price,commission).
-
-    Returns:
-        The paths written. Each file is written atomically.
-    """
-    from io import StringIO
-
-    from rp_tui.paths import atomic_write_text
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    r = report.result
-    tables = {
-        "equity.csv": (["date", "value"], zip(r.dates, r.equity, strict=True)),
-        "weights.csv": (
-            ["date", *report.symbols],
-            ([d, *w] for d, w in zip(r.rebalance_dates, r.target_weights, strict=True)),
-        ),
-        "trades.csv": (
-            ["date", "symbol", "side", "quantity", "price", "commission"],
-            (
-                [d, report.symbols[a], "BUY" if q > 0 else "SELL", abs(q), p, c]
-                for d, a, q, p, c in zip(
-                    r.trades.dates,
-                    r.trades.assets,
-                    r.trades.quantities,
-                    r.trades.prices,
-                    r.trades.commissions,
-                    strict=True,
-                )
-            ),
-        ),
-    }
-    written = []
-    for name, (header, rows) in tables.items():
-        buffer = StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(
-            [str(v) if isinstance(v, np.datetime64) else v for v in row] for row in rows
-        )
-        atomic_write_text(out / name, buffer.getvalue())
-        written.append(out / name)
-    return written
+__all__ = [
+    "BacktestOptions",
+    "BacktestReport",
+    "OrderRow",
+    "Plan",
+    "PositionRow",
+    "Session",
+    "Targets",
+    "backtest",
+    "build_plan",
+    "compute_targets",
+    "execute_plan",
+    "make_broker",
+    "open_session",
+    "plan_from_snapshot",
+    "read_trade_log",
+    "set_trading_state",
+    "trading_state",
+    "what_if_commissions",
+    "write_backtest_outputs",
+]

@@ -72,14 +72,21 @@ def test_backtest_json_and_out_files(capsys, tmp_path):
     code, out, _ = run(capsys, "backtest", "--format", "json", "--out", str(tmp_path / "bt"))
     doc = json.loads(out)
     assert code == 0
-    assert set(doc["stats"]) == {
+    assert set(doc["stats"]) >= {
         "cagr",
         "volatility",
         "sharpe",
         "sortino",
         "max_drawdown",
         "calmar",
+        "best_month",
+        "worst_month",
+        "positive_months",
+        "average_drift_at_rebalance",
+        "commission_total",
+        "trades",
     }
+    assert set(doc["benchmarks"]) == {"equal-weight"}
     assert doc["rebalances"] == 95 and doc["fees_paid"] > 0
     with open(tmp_path / "bt" / "equity.csv") as handle:
         rows = list(csv.reader(handle))
@@ -88,6 +95,9 @@ def test_backtest_json_and_out_files(capsys, tmp_path):
     trades = list(csv.DictReader((tmp_path / "bt" / "trades.csv").read_text().splitlines()))
     assert sum(float(t["commission"]) for t in trades) == pytest.approx(doc["fees_paid"])
     assert (tmp_path / "bt" / "weights.csv").read_text().startswith("date,MTUM,QUAL")
+    assert json.loads((tmp_path / "bt" / "stats.json").read_text()) == doc
+    page = (tmp_path / "bt" / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and page.count("<svg") == 5 and "<script" not in page
 
 
 def test_backtest_options_change_the_run(capsys):

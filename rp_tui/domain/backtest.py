@@ -12,7 +12,7 @@ holdings stay constant between rebalances.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -42,14 +42,26 @@ class BacktestSpec:
     Attributes:
         lookback: number of daily returns in each covariance window.
         frequency: ``"weekly"``, ``"monthly"`` or ``"quarterly"``.
-        rules: band, cash buffer and whole shares, as in the live plan.
+        rules: band, buffer, shares, mode, costs: as in the live plan.
         capital: starting cash, base currency.
+        sessions: the exchange's trading days (``datetime64[D]``), or ``None`` to take the
+            price file's dates.
+        anchor: ``"last"`` or ``"first"`` trading day of each period.
+        contribution: cash added (> 0) or withdrawn (< 0) at the end of each
+            ``contribution_frequency`` period after the first rebalance, base currency.
+        contribution_frequency: ``None`` = the rebalance frequency.
+        rebalance_once: trade only at the first rebalance (buy-and-hold of those weights).
     """
 
     lookback: int
     frequency: str
     rules: RebalanceRules
     capital: float
+    sessions: np.ndarray | None = None
+    anchor: str = "last"
+    contribution: float = 0.0
+    contribution_frequency: str | None = None
+    rebalance_once: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,19 +86,29 @@ class BacktestResult:
     Attributes:
         dates: trading dates from the first rebalance to the end, ``(n_days,)``.
         equity: portfolio value (cash + holdings) at each close, base currency, ``(n_days,)``.
+        growth: time-weighted value of 1 invested at the first rebalance, ``(n_days,)``:
+            equals ``equity / equity[0]`` without contributions or withdrawals.
+        flows: cash added (> 0) or withdrawn (< 0) on each date, ``(n_days,)``.
         rebalance_dates: ``(n_rebalances,)``.
         target_weights: allocation at each rebalance, ``(n_rebalances, n_assets)``.
+        drift_at_rebalance: mean |drift| across assets just before each rebalance, fraction
+            of NAV, ``(n_rebalances,)``.
+        holdings_weights: weights at each close, ``(n_days, n_assets)``.
         trades: every order filled.
         fees_paid: total commissions, base currency.
         turnover: average annual one-way turnover, fraction of NAV (the funding trade of
             the first rebalance excluded).
-        stats: :func:`~rp_tui.domain.metrics.performance_stats` of ``equity``.
+        stats: :func:`~rp_tui.domain.metrics.performance_stats` of ``growth``.
     """
 
     dates: np.ndarray
     equity: np.ndarray
+    growth: np.ndarray
+    flows: np.ndarray
     rebalance_dates: np.ndarray
     target_weights: np.ndarray
+    drift_at_rebalance: np.ndarray
+    holdings_weights: np.ndarray
     trades: Trades
     fees_paid: float
     turnover: float
@@ -126,7 +148,7 @@ def run_backtest(
     dates = np.asarray(dates, dtype="datetime64[D]")
     prices = np.asarray(prices, dtype=float)
     returns = simple_returns(prices)
-    ends = period_end_indices(dates, spec.frequency)
+    ends = period_end_indices(dates, spec.frequency, spec.sessions, spec.anchor)
     ends = ends[ends >= spec.lookback]
     if start is not None:
         ends = ends[dates[ends] >= start]
@@ -135,54 +157,102 @@ def run_backtest(
             f"history of {len(dates)} days has no {spec.frequency} period end with "
             f"{spec.lookback} returns before it: shorten the lookback or supply more history"
         )
-    n_assets = prices.shape[1]
-    holdings = np.zeros(n_assets)
-    cash = float(spec.capital)
+    if spec.rebalance_once:
+        ends = ends[:1]
     first = int(ends[0])
-    equity = np.empty(len(dates) - first)
-    targets = np.empty((ends.size, n_assets))
-    trade_rows: list[tuple[int, int, float, float, float]] = []
-    fees_paid = 0.0
-    traded_fraction = 0.0
+    flow_days = np.array([], dtype=int)
+    if spec.contribution:
+        freq = spec.contribution_frequency or spec.frequency
+        flow_days = period_end_indices(dates, freq, spec.sessions, spec.anchor)
+        flow_days = flow_days[flow_days > first]
+    events = np.union1d(ends, flow_days).astype(int)
+    rebalance_days, contribution_days = set(ends.tolist()), set(flow_days.tolist())
 
-    for k, day in enumerate(ends):
+    n_days, n_assets = len(dates) - first, prices.shape[1]
+    holdings, cash = np.zeros(n_assets), float(spec.capital)
+    equity, flows = np.empty(n_days), np.zeros(n_days)
+    held = np.zeros((n_days, n_assets))
+    targets = np.empty((ends.size, n_assets))
+    drift = np.empty(ends.size)
+    trade_rows: list[tuple[int, int, float, float, float]] = []
+    fees_paid = traded_fraction = 0.0
+    k = -1
+
+    for e, day in enumerate(events):
         if cancelled is not None and cancelled():
             raise BacktestCancelled
         day = int(day)
-        window = returns[day - spec.lookback : day]
-        try:
-            targets[k] = allocate(window)
-        except ValueError as exc:
-            raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
-        plan = plan_rebalance(holdings, prices[day], cash, targets[k], spec.rules, fees)
-        for asset in np.flatnonzero(plan.quantities):
-            trade_rows.append(
-                (
-                    day,
-                    int(asset),
-                    plan.quantities[asset],
-                    prices[day, asset],
-                    plan.commissions[asset],
-                )
+        flow = spec.contribution if day in contribution_days else 0.0
+        if flow > 0:
+            cash += flow
+        withdraw = -flow if flow < 0 else 0.0
+        rules = spec.rules
+        if day in rebalance_days:
+            k += 1
+            try:
+                targets[k] = allocate(returns[day - spec.lookback : day])
+            except ValueError as exc:
+                raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
+            current = targets[k]
+        elif withdraw > cash:  # a withdrawal between rebalances: sell the most overweight
+            rules = replace(rules, mode="sell-only")
+            current = targets[k]
+        else:
+            current = None
+        if current is not None:
+            plan = plan_rebalance(
+                holdings,
+                prices[day],
+                cash,
+                current,
+                rules,
+                fees,
+                withdraw=min(withdraw, cash + prices[day] @ holdings),
             )
-        if k > 0:
-            traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
-        holdings = holdings + plan.quantities
-        cash = plan.cash_after
-        fees_paid += plan.total_commission
-        stop = int(ends[k + 1]) if k + 1 < ends.size else len(dates)
-        equity[day - first : stop - first] = cash + prices[day:stop] @ holdings
+            if day in rebalance_days:
+                drift[k] = float(np.abs(plan.drift).mean())
+                if k > 0:
+                    traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
+            for asset in np.flatnonzero(plan.quantities):
+                trade_rows.append(
+                    (
+                        day,
+                        int(asset),
+                        plan.quantities[asset],
+                        plan.fill_prices[asset],
+                        plan.commissions[asset],
+                    )
+                )
+            holdings = holdings + plan.quantities
+            cash = plan.cash_after
+            fees_paid += plan.total_commission
+        if withdraw:
+            taken = min(withdraw, max(cash, 0.0))
+            cash -= taken
+            flow = -taken
+        flows[day - first] = flow
+        stop = int(events[e + 1]) if e + 1 < events.size else len(dates)
+        values = prices[day:stop] * holdings
+        equity[day - first : stop - first] = cash + values.sum(axis=1)
+        held[day - first : stop - first] = values
         if progress is not None:
-            progress((k + 1) / ends.size)
+            progress((e + 1) / events.size)
 
     curve_dates = dates[first:]
     years = (curve_dates[-1] - curve_dates[0]).astype(float) / 365.25
     rows = np.array(trade_rows, dtype=float).reshape(-1, 5)
+    growth = time_weighted_growth(equity, flows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights_held = np.nan_to_num(held / equity[:, None])
     return BacktestResult(
         dates=curve_dates,
         equity=equity,
+        growth=growth,
+        flows=flows,
         rebalance_dates=dates[ends],
         target_weights=targets,
+        drift_at_rebalance=drift,
+        holdings_weights=weights_held,
         trades=Trades(
             dates=dates[rows[:, 0].astype(int)],
             assets=rows[:, 1].astype(int),
@@ -192,8 +262,24 @@ def run_backtest(
         ),
         fees_paid=fees_paid,
         turnover=traded_fraction / years if years > 0 else 0.0,
-        stats=performance_stats(curve_dates, equity),
+        stats=performance_stats(curve_dates, growth),
     )
+
+
+def time_weighted_growth(equity: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """Value of 1 invested at the start, with external cash flows removed (time-weighted).
+
+    Args:
+        equity: closes' portfolio values ``(n_days,)`` after each day's flow.
+        flows: cash added (> 0) or withdrawn (< 0) at each close, ``(n_days,)``.
+
+    Returns:
+        ``(n_days,)`` starting at 1: day ``t``'s return is ``(V_t − F_t) / V_{t−1} − 1``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        daily = (equity[1:] - flows[1:]) / equity[:-1]
+    daily = np.where(np.isfinite(daily), daily, 1.0)
+    return np.concatenate(([1.0], np.cumprod(daily)))
 
 
 def equal_weight(returns: np.ndarray) -> np.ndarray:

@@ -48,3 +48,58 @@ def drawdown(equity: np.ndarray) -> np.ndarray:
     """Drawdown from the running peak, shape ``(n_days,)``, fractions ≤ 0."""
     equity = np.asarray(equity, dtype=float)
     return equity / np.maximum.accumulate(equity) - 1.0
+
+
+def period_returns(dates: np.ndarray, growth: np.ndarray, unit: str = "M"):
+    """Compounded return of each calendar month (``unit="M"``) or year (``"Y"``).
+
+    Args:
+        dates: ``datetime64[D]``, ``(n_days,)``; growth: time-weighted value, ``(n_days,)``.
+
+    Returns:
+        ``(periods, returns)``: ``datetime64[M]`` or ``[Y]`` labels and fractions, each
+        ``(n_periods,)``. The first period runs from the first date (a partial period),
+        and is left out when that date is its only one.
+    """
+    keys = np.asarray(dates, dtype="datetime64[D]").astype(f"datetime64[{unit}]")
+    last = np.flatnonzero(np.append(keys[1:] != keys[:-1], True))
+    closes = np.asarray(growth, dtype=float)[last]
+    previous = np.concatenate(([growth[0]], closes[:-1]))
+    keep = slice(1, None) if last[0] == 0 else slice(None)  # a one-day first period: no return
+    return keys[last][keep], (closes / previous - 1.0)[keep]
+
+
+def monthly_return_table(dates: np.ndarray, growth: np.ndarray):
+    """Monthly returns laid out for a heatmap.
+
+    Returns:
+        ``(years (n_years,) int, table (n_years, 12))`` of fractions, NaN where no data.
+    """
+    months, returns = period_returns(dates, growth, "M")
+    month_numbers = months.astype(int)
+    years = month_numbers // 12 + 1970
+    first = years.min()
+    table = np.full((years.max() - first + 1, 12), np.nan)
+    table[years - first, month_numbers % 12] = returns
+    return np.arange(first, years.max() + 1), table
+
+
+def rolling_volatility(growth: np.ndarray, window: int = 63) -> np.ndarray:
+    """Annualised volatility of daily returns over a trailing ``window``; NaN until full."""
+    growth = np.asarray(growth, dtype=float)
+    daily = growth[1:] / growth[:-1] - 1.0
+    out = np.full(len(growth), np.nan)
+    if len(daily) >= window:
+        windows = np.lib.stride_tricks.sliding_window_view(daily, window)
+        out[window:] = windows.std(axis=1, ddof=1) * np.sqrt(TRADING_DAYS)
+    return out
+
+
+def monthly_stats(dates: np.ndarray, growth: np.ndarray) -> dict[str, float]:
+    """Best and worst month and the share of positive months (fractions)."""
+    _, returns = period_returns(dates, growth, "M")
+    return {
+        "best_month": float(returns.max()),
+        "worst_month": float(returns.min()),
+        "positive_months": float((returns > 0).mean()),
+    }

@@ -1,0 +1,263 @@
+"""The backtest service: the configured strategy, replayed with the live sizing rules, beside
+its benchmarks; and the files ``--out`` writes (CSV, stats.json, report.html).
+
+Shared by ``rp-tui backtest``, ``rp-tui sweep`` and the TUI's backtest screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+
+from rp_tui.domain.backtest import (
+    BacktestError,
+    BacktestResult,
+    BacktestSpec,
+    equal_weight,
+    run_backtest,
+)
+from rp_tui.domain.metrics import monthly_stats
+from rp_tui.domain.rebalance import RebalanceRules
+from rp_tui.domain.strategy import allocate
+from rp_tui.errors import DataError
+from rp_tui.fee_schedules import fee_table
+from rp_tui.paths import atomic_write_text
+
+BENCHMARKS = ("equal-weight", "buy-and-hold")
+
+
+@dataclass(frozen=True)
+class BacktestOptions:
+    """What a backtest replays; ``None`` means the config's value.
+
+    ``start``/``end`` are ISO dates (rebalances from ``start``, prices up to ``end``);
+    ``fees`` is ``"ibkr-fixed"`` or ``"none"``; money in base currency; ``band`` a fraction
+    (of NAV, or of each target with ``relative_band``); ``slippage_bp`` basis points;
+    ``contribution`` cash per ``contribution_frequency`` period (< 0 withdraws);
+    ``benchmarks``: ``equal-weight``, ``buy-and-hold`` or a symbol of the price file.
+    ``calendar``: an exchange MIC (``XNYS``), ``"file"`` for the price file's dates, or
+    ``None`` for the first asset's exchange.
+    """
+
+    start: str | None = None
+    end: str | None = None
+    rebalance: str | None = None
+    method: str | None = None
+    lookback: int | None = None
+    fees: str | None = None
+    fractional: bool = False
+    capital: float = 100_000.0
+    anchor: str = "last"
+    band: float | None = None
+    relative_band: bool = False
+    rebalance_all: bool = False
+    mode: str = "full"
+    contribution: float = 0.0
+    contribution_frequency: str | None = None
+    min_trade: float = 0.0
+    max_commission_ratio: float = float("inf")
+    slippage_bp: float = 0.0
+    calendar: str | None = None
+    benchmarks: tuple[str, ...] = ("equal-weight",)
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """The strategy's backtest and its benchmarks on the same calendar.
+
+    ``benchmark`` is the first of ``benchmarks`` (equal weight unless asked otherwise).
+    """
+
+    symbols: tuple[str, ...]
+    method: str
+    lookback: int
+    rebalance: str
+    result: BacktestResult
+    benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
+
+    @property
+    def benchmark(self) -> BacktestResult:
+        return next(iter(self.benchmarks.values()))
+
+    def stats(self, result: BacktestResult | None = None) -> dict[str, float]:
+        """Every statistic of ``result`` (default: the strategy), fractions unless counts."""
+        r = result or self.result
+        return {
+            **{k: float(v) for k, v in r.stats.items()},
+            **monthly_stats(r.dates, r.growth),
+            "average_drift_at_rebalance": float(np.nanmean(r.drift_at_rebalance)),
+            "commission_total": float(r.fees_paid),
+            "trades": len(r.trades.quantities),
+            "rebalances": len(r.rebalance_dates),
+            "turnover": float(r.turnover),
+        }
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {
+            "start": str(r.dates[0]),
+            "end": str(r.dates[-1]),
+            "rebalances": len(r.rebalance_dates),
+            "final_value": float(r.equity[-1]),
+            "fees_paid": float(r.fees_paid),
+            "turnover": float(r.turnover),
+            "contributions": float(r.flows.sum()),
+            "stats": self.stats(),
+            "benchmarks": {name: self.stats(b) for name, b in self.benchmarks.items()},
+        }
+
+
+def _sessions(session, options: BacktestOptions, history):
+    """Exchange trading days covering the history, or None to use the file's dates."""
+    from rp_tui.calendars import calendar_for, trading_sessions
+
+    mic = options.calendar or session.portfolio.strategy.calendar or None
+    if mic == "file":
+        return None
+    mic = mic or calendar_for(session.portfolio.assets[0])
+    return trading_sessions(mic, history.dates[0], history.dates[-1] + np.timedelta64(15, "D"))
+
+
+def backtest(
+    session,
+    options: BacktestOptions,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> BacktestReport:
+    """Run the configured strategy and its benchmarks over the session's history.
+
+    Args:
+        session: a :class:`rp_tui.services.Session`.
+        options: overrides of the config (see :class:`BacktestOptions`).
+        progress: called with the fraction done, in [0, 1].
+        cancelled: polled between rebalances; True stops with ``BacktestCancelled``.
+
+    Raises:
+        DataError: bad dates, no history, too little history, an unknown benchmark symbol,
+            or allocation failing on a date (named).
+        BacktestCancelled: ``cancelled`` returned True.
+    """
+    strategy = session.portfolio.strategy
+    method = options.method or strategy.method
+    lookback = options.lookback or strategy.lookback
+    rebalance = options.rebalance or strategy.rebalance
+    if not len(session.history.dates):
+        raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
+    history = session.history.until(options.end)
+    fees = session.fees
+    if options.fees and options.fees != session.portfolio.fee_plan:
+        fees = fee_table(options.fees, session.portfolio.assets)
+    start = None
+    if options.start:
+        try:
+            start = np.datetime64(options.start, "D")
+        except ValueError as exc:
+            raise DataError(f"--start {options.start!r} is not an ISO date") from exc
+    rules = RebalanceRules(
+        band=strategy.band if options.band is None else options.band,
+        cash_buffer=strategy.cash_buffer,
+        whole_shares=not options.fractional,
+        relative_band=options.relative_band,
+        rebalance_all=options.rebalance_all,
+        mode=options.mode,
+        min_trade_value=options.min_trade,
+        max_commission_ratio=options.max_commission_ratio,
+        slippage_bp=options.slippage_bp,
+    )
+    spec = BacktestSpec(
+        lookback,
+        rebalance,
+        rules,
+        options.capital,
+        _sessions(session, options, history),
+        options.anchor,
+        options.contribution,
+        options.contribution_frequency,
+    )
+    allocation_spec = session.portfolio.allocation_spec(method)
+
+    def weights(window: np.ndarray) -> np.ndarray:
+        return allocate(window, allocation_spec).weights
+
+    runs = [("strategy", history, fees, spec, weights)]
+    for name in options.benchmarks:
+        if name == "equal-weight":
+            runs.append((name, history, fees, spec, equal_weight))
+        elif name == "buy-and-hold":
+            runs.append((name, history, fees, replace(spec, rebalance_once=True), weights))
+        else:
+            symbol = session.universe.select((name.upper(),)).until(options.end)
+            single = fee_table("none", session.portfolio.assets[:1])
+            hold = replace(
+                spec,
+                rebalance_once=True,
+                contribution=0.0,
+                rules=replace(rules, whole_shares=False, mode="full"),
+            )
+            runs.append((name.upper(), symbol, single, hold, equal_weight))
+
+    results: dict[str, BacktestResult] = {}
+    for i, (name, prices, run_fees, run_spec, allocator) in enumerate(runs):
+        step = None if progress is None else (lambda f, i=i: progress((i + f) / len(runs)))
+        try:
+            results[name] = run_backtest(
+                prices.dates, prices.closes, run_fees, run_spec, allocator, step, cancelled, start
+            )
+        except BacktestError as exc:
+            raise DataError(f"{prices.source}: {name}: {exc}") from exc
+    strategy_result = results.pop("strategy")
+    return BacktestReport(history.symbols, method, lookback, rebalance, strategy_result, results)
+
+
+def _csv(header: list[str], rows) -> str:
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([str(v) if isinstance(v, np.datetime64) else v for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def write_backtest_outputs(report: BacktestReport, out_dir: str | Path) -> list[Path]:
+    """Write the backtest's files into ``out_dir`` (created), each atomically:
+
+    - ``equity.csv``: date, value (base currency);
+    - ``weights.csv``: date, one column per symbol: target weights at each rebalance;
+    - ``trades.csv``: date, symbol, side, quantity, price, commission;
+    - ``stats.json``: :meth:`BacktestReport.to_json`;
+    - ``report.html``: one self-contained page with the charts and tables.
+
+    Returns:
+        The paths written.
+    """
+    from rp_tui.report import render_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    r, t = report.result, report.result.trades
+    files = {
+        "equity.csv": _csv(["date", "value"], zip(r.dates, r.equity, strict=True)),
+        "weights.csv": _csv(
+            ["date", *report.symbols],
+            ([d, *w] for d, w in zip(r.rebalance_dates, r.target_weights, strict=True)),
+        ),
+        "trades.csv": _csv(
+            ["date", "symbol", "side", "quantity", "price", "commission"],
+            (
+                [d, report.symbols[a], "BUY" if q > 0 else "SELL", abs(q), p, c]
+                for d, a, q, p, c in zip(
+                    t.dates, t.assets, t.quantities, t.prices, t.commissions, strict=True
+                )
+            ),
+        ),
+        "stats.json": json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n",
+        "report.html": render_report(report),
+    }
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+    return [out / name for name in files]
