@@ -7,6 +7,8 @@ when a backtest asks for sessions.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from rp_tui.config import Asset
@@ -48,6 +50,7 @@ def calendar_for(asset: Asset) -> str:
     )
 
 
+@cache  # one calendar build per process: sweeps ask for the same range many times
 def trading_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.ndarray:
     """Trading days of exchange ``mic`` from ``start`` to ``end`` inclusive, ``datetime64[D]``.
 
@@ -66,4 +69,5 @@ def trading_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.n
             sessions = calendar.sessions.to_numpy().astype("datetime64[D]")
     except (xcals.errors.InvalidCalendarName, ValueError) as exc:
         raise DataError(f"trading calendar {mic!r}: {exc}") from exc
+    sessions.flags.writeable = False  # shared by every caller of the cache
     return sessions

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rp_tui import __version__
 
@@ -525,6 +526,117 @@ def _backtest(args: argparse.Namespace) -> dict:
     return doc
 
 
+def _sweep(args: argparse.Namespace) -> dict | list:
+    import csv
+    import os
+
+    from rp_tui.services import open_session
+    from rp_tui.sweep import grid, rank, run_sweep
+
+    session = open_session(args.config, args.prices)  # validates before any worker starts
+    s = session.portfolio.strategy
+    points = grid(
+        args.lookback or (s.lookback,),
+        args.band or (s.band,),
+        args.method or (s.method,),
+        args.rebalance or (s.rebalance,),
+    )
+    options = _backtest_options(
+        args, benchmarks=(), lookback=None, band=None, method=None, rebalance=None
+    )
+    show = args.format == "text" and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show:
+            bar = "#" * (30 * done // total)
+            print(f"\r[{bar:<30}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    rows = rank(
+        run_sweep(
+            points,
+            os.path.abspath(args.config),
+            args.prices and os.path.abspath(args.prices),
+            options,
+            args.workers,
+            args.scheduler,
+            progress,
+        ),
+        args.rank,
+    )
+    if show:
+        print(file=sys.stderr)
+    columns = [
+        "method",
+        "rebalance",
+        "lookback",
+        "band",
+        "cagr",
+        "volatility",
+        "sharpe",
+        "max_drawdown",
+        "turnover",
+        "fees_paid",
+        "error",
+    ]
+    if args.out:
+        from io import StringIO
+
+        from rp_tui.paths import atomic_write_text
+
+        buffer = StringIO()
+        writer = csv.DictWriter(
+            buffer, ["rank", *columns], extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows({"rank": i + 1, **row} for i, row in enumerate(rows))
+        atomic_write_text(Path(args.out), buffer.getvalue())
+    if args.format == "text":
+        print(f"{len(rows)} backtests ranked by {args.rank}")
+        print(
+            _table(
+                [
+                    [
+                        str(i + 1),
+                        r["method"],
+                        r["rebalance"],
+                        str(r["lookback"]),
+                        f"{r['band']:.3f}",
+                        *(
+                            ("—",) * 6
+                            if r["error"]
+                            else (
+                                f"{r['cagr']:.2%}",
+                                f"{r['volatility']:.2%}",
+                                f"{r['sharpe']:.2f}",
+                                f"{r['max_drawdown']:.2%}",
+                                f"{r['turnover']:.1%}",
+                                f"{r['fees_paid']:,.0f}",
+                            )
+                        ),
+                    ]
+                    for i, r in enumerate(rows[:40])
+                ],
+                [
+                    "#",
+                    "method",
+                    "calendar",
+                    "lookback",
+                    "band",
+                    "CAGR",
+                    "vol",
+                    "Sharpe",
+                    "max DD",
+                    "turnover",
+                    "fees",
+                ],
+            )
+        )
+        failed = [r for r in rows if r["error"]]
+        if failed:
+            print(f"{len(failed)} failed, e.g.: {failed[0]['error']}")
+    return rows
+
+
 def _reset_demo(args: argparse.Namespace) -> int:
     from rp_tui.broker.demo import DemoBroker
     from rp_tui.services import open_session
@@ -553,7 +665,13 @@ def _run_tui(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"weights": _weights, "plan": _plan, "rebalance": _rebalance, "backtest": _backtest}
+COMMANDS = {
+    "weights": _weights,
+    "plan": _plan,
+    "rebalance": _rebalance,
+    "backtest": _backtest,
+    "sweep": _sweep,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
