@@ -182,8 +182,12 @@ def backtest(
     )
     allocation_spec = session.portfolio.allocation_spec(method)
 
+    last: list[np.ndarray] = []  # the previous rebalance's weights: a warm start
+
     def weights(window: np.ndarray) -> np.ndarray:
-        return allocate(window, allocation_spec).weights
+        result = allocate(window, allocation_spec, last[-1] if last else None)
+        last[:] = [result.weights / result.scale if result.scale else result.weights]
+        return result.weights
 
     runs = [("strategy", history, fees, spec, weights)]
     for name in options.benchmarks:

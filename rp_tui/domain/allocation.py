@@ -21,7 +21,6 @@ METHODS: tuple[str, ...] = ("erc", "inverse-vol")
 
 _MAX_NEWTON_STEPS = 100
 _RESIDUAL_TOL = 1e-10  # relative error of each risk contribution against its budget
-_DECREMENT_SQ_TOL = 1e-18  # squared Newton decrement below which the residual is checked
 
 
 class AllocationError(ValueError):
@@ -78,7 +77,9 @@ def inverse_vol_weights(cov: np.ndarray) -> np.ndarray:
     return inv / inv.sum()
 
 
-def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarray:
+def erc_weights(
+    cov: np.ndarray, budgets: np.ndarray | None = None, start: np.ndarray | None = None
+) -> np.ndarray:
     """Long-only, fully invested weights whose risk contributions equal ``budgets``.
 
     Newton's method on Spinu's convex problem over the correlation matrix (scaling by the
@@ -90,6 +91,8 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
         cov: covariance, shape ``(n_assets, n_assets)``, symmetric positive definite.
         budgets: risk budgets, shape ``(n_assets,)``, positive; normalised to sum to 1.
             ``None`` means equal risk contribution.
+        start: weights to start from, ``(n_assets,)``, all > 0 (e.g. the previous
+            rebalance's: overlapping windows then need one or two Newton steps).
 
     Returns:
         Weights, shape ``(n_assets,)``, all > 0, summing to 1.
@@ -112,11 +115,18 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
             raise AllocationError("risk budgets must be positive, one per asset")
         b = b / b.sum()
 
-    x = np.full(n, 1.0 / np.sqrt(corr.sum()))
+    if start is not None and np.all(np.asarray(start) > 0):
+        x = np.asarray(start, dtype=float) * vol
+        x /= np.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
+    else:
+        x = np.full(n, 1.0 / np.sqrt(corr.sum()))
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
     for _ in range(_MAX_NEWTON_STEPS):
         cx = corr @ x
+        if np.abs(x * cx / b - 1.0).max() <= _RESIDUAL_TOL:  # converged: no solve needed
+            w = x / vol
+            return w / w.sum()
         b_over_x = b / x
         gradient = cx - b_over_x
         np.copyto(hessian, corr)
@@ -125,9 +135,6 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
         if info != 0:
             raise AllocationError("covariance is not positive definite")
         decrement_sq = gradient @ step
-        if decrement_sq < _DECREMENT_SQ_TOL and np.max(np.abs(x * cx / b - 1.0)) <= _RESIDUAL_TOL:
-            w = x / vol
-            return w / w.sum()
         t = 1.0 if decrement_sq < 0.0625 else 1.0 / (1.0 + np.sqrt(decrement_sq))
         x_next = x - t * step
         while x_next.min() <= 0.0:  # stay inside the domain of ln y

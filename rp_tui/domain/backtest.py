@@ -170,18 +170,20 @@ def run_backtest(
 
     n_days, n_assets = len(dates) - first, prices.shape[1]
     holdings, cash = np.zeros(n_assets), float(spec.capital)
-    equity, flows = np.empty(n_days), np.zeros(n_days)
-    held = np.zeros((n_days, n_assets))
+    flows = np.zeros(n_days)
     targets = np.empty((ends.size, n_assets))
     drift = np.empty(ends.size)
-    trade_rows: list[tuple[int, int, float, float, float]] = []
+    # Per event, after trading: holdings and cash (the curve is rebuilt from them at the
+    # end, vectorised) and the orders (quantity, fill price, commission per asset).
+    held_after = np.empty((events.size, n_assets))
+    cash_after = np.empty(events.size)
+    orders = np.zeros((3, events.size, n_assets))
     fees_paid = traded_fraction = 0.0
     k = -1
 
-    for e, day in enumerate(events):
+    for e, day in enumerate(events.tolist()):
         if cancelled is not None and cancelled():
             raise BacktestCancelled
-        day = int(day)
         flow = spec.contribution if day in contribution_days else 0.0
         if flow > 0:
             cash += flow
@@ -200,29 +202,16 @@ def run_backtest(
         else:
             current = None
         if current is not None:
+            if withdraw:
+                withdraw = min(withdraw, cash + prices[day] @ holdings)
             plan = plan_rebalance(
-                holdings,
-                prices[day],
-                cash,
-                current,
-                rules,
-                fees,
-                withdraw=min(withdraw, cash + prices[day] @ holdings),
+                holdings, prices[day], cash, current, rules, fees, withdraw=withdraw
             )
             if day in rebalance_days:
-                drift[k] = float(np.abs(plan.drift).mean())
+                drift[k] = np.abs(plan.drift).mean()
                 if k > 0:
                     traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
-            for asset in np.flatnonzero(plan.quantities):
-                trade_rows.append(
-                    (
-                        day,
-                        int(asset),
-                        plan.quantities[asset],
-                        plan.fill_prices[asset],
-                        plan.commissions[asset],
-                    )
-                )
+            orders[:, e] = plan.quantities, plan.fill_prices, plan.commissions
             holdings = holdings + plan.quantities
             cash = plan.cash_after
             fees_paid += plan.total_commission
@@ -231,16 +220,25 @@ def run_backtest(
             cash -= taken
             flow = -taken
         flows[day - first] = flow
-        stop = int(events[e + 1]) if e + 1 < events.size else len(dates)
-        values = prices[day:stop] * holdings
-        equity[day - first : stop - first] = cash + values.sum(axis=1)
-        held[day - first : stop - first] = values
+        held_after[e], cash_after[e] = holdings, cash
         if progress is not None:
             progress((e + 1) / events.size)
 
+    segment = np.searchsorted(events, np.arange(first, len(dates)), side="right") - 1
+    held = prices[first:] * held_after[segment]
+    equity = cash_after[segment] + held.sum(axis=1)
     curve_dates = dates[first:]
     years = (curve_dates[-1] - curve_dates[0]).astype(float) / 365.25
-    rows = np.array(trade_rows, dtype=float).reshape(-1, 5)
+    event_index, assets = np.nonzero(orders[0])
+    rows = np.column_stack(
+        (
+            events[event_index],
+            assets,
+            orders[0, event_index, assets],
+            orders[1, event_index, assets],
+            orders[2, event_index, assets],
+        )
+    )
     growth = time_weighted_growth(equity, flows)
     with np.errstate(invalid="ignore", divide="ignore"):
         weights_held = np.nan_to_num(held / equity[:, None])

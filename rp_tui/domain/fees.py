@@ -73,6 +73,19 @@ class FeeTable:
         self._maximum = column("maximum")
         self._sell_per_share = column("sell_per_share")
         self._sell_maximum = column("sell_maximum")
+        self._zeros = np.zeros(len(self.schedules))
+        self._zeros.flags.writeable = False  # shared: callers only read commissions
+        self._free = not (
+            self._per_share.any()
+            or self._rate.any()
+            or self._minimum.any()
+            or self._sell_per_share.any()
+        )
+
+    @property
+    def free(self) -> bool:
+        """True when no schedule charges anything (every commission is 0)."""
+        return self._free
 
     def commission(self, quantities: np.ndarray, prices: np.ndarray) -> np.ndarray:
         """Estimated commission of one order per asset.
@@ -86,6 +99,8 @@ class FeeTable:
             the quantity is 0.
         """
         quantities = np.asarray(quantities, dtype=float)
+        if self._free:  # no schedule charges anything: skip the arithmetic (sweeps, tests)
+            return self._zeros
         shares = np.abs(quantities)
         value = shares * np.asarray(prices, dtype=float)
         base = self._per_share * shares + self._rate * value

@@ -151,6 +151,8 @@ def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
 
 def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
     """Drop trades below the minimum size or whose commission is too dear for what they move."""
+    if rules.min_trade_value <= 0 and not math.isfinite(rules.max_commission_ratio):
+        return q
     value = np.abs(q) * exec_prices * fx
     keep = value >= rules.min_trade_value
     if math.isfinite(rules.max_commission_ratio):
@@ -194,8 +196,8 @@ def plan_rebalance(
     """
     quantities = np.asarray(quantities, dtype=float)
     prices = np.asarray(prices, dtype=float)
-    fx = np.ones_like(prices) if fx is None else np.asarray(fx, dtype=float)
-    if not np.all(np.isfinite(prices) & (prices > 0)):
+    fx = 1.0 if fx is None else np.asarray(fx, dtype=float)
+    if not (np.isfinite(prices.sum()) and prices.min() > 0):
         raise ValueError("every price must be finite and > 0")
     values = quantities * prices * fx
     nav = cash + values.sum()
@@ -205,11 +207,13 @@ def plan_rebalance(
     targets_nav = np.asarray(targets, dtype=float) * (1.0 - rules.cash_buffer)
     drift = weights - targets_nav
     target_values = targets_nav * (nav - withdraw)
-    allowed = np.ones(len(prices), bool) if frozen is None else ~np.asarray(frozen, dtype=bool)
+    allowed = True if frozen is None else ~np.asarray(frozen, dtype=bool)
     if rules.mode not in MODES:
         raise ValueError(f"unknown rebalance mode {rules.mode!r}; choose {', '.join(MODES)}")
     slip = rules.slippage_bp / 10_000.0
-    buy_prices, sell_prices = prices * (1.0 + slip), prices * (1.0 - slip)
+    buy_prices, sell_prices = (
+        (prices * (1.0 + slip), prices * (1.0 - slip)) if slip else (prices,) * 2
+    )
     reserve = rules.cash_buffer * (nav - withdraw) + withdraw
 
     if rules.mode == "full":
@@ -240,9 +244,10 @@ def plan_rebalance(
 
     sells = -_skip_small(-sells, sell_prices, fx, fees, rules)
     sell_commissions = fees.commission(-sells, sell_prices)
-    worthless = sell_commissions >= sells * sell_prices  # never pay more than a sale brings
-    sells = np.where(worthless, 0.0, sells)
-    sell_commissions = np.where(worthless, 0.0, sell_commissions)
+    if not fees.free:
+        worthless = sell_commissions >= sells * sell_prices  # never pay more than a sale brings
+        sells = np.where(worthless, 0.0, sells)
+        sell_commissions = np.where(worthless, 0.0, sell_commissions)
     cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - reserve, cash_after_sells)

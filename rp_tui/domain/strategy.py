@@ -100,12 +100,15 @@ def _budgets(spec: AllocationSpec, n: int) -> np.ndarray:
     return b / b.sum()
 
 
-def allocate(returns: np.ndarray, spec: AllocationSpec) -> Allocation:
+def allocate(
+    returns: np.ndarray, spec: AllocationSpec, previous: np.ndarray | None = None
+) -> Allocation:
     """Target weights from a window of daily simple returns.
 
     Args:
         returns: ``(n_obs, n_assets)`` daily simple returns (the lookback window).
         spec: the method and its inputs.
+        previous: the last allocation's weights, a warm start for risk budgeting.
 
     Returns:
         An :class:`Allocation`.
@@ -133,7 +136,7 @@ def allocate(returns: np.ndarray, spec: AllocationSpec) -> Allocation:
 
     exact = False
     if method in RISK_BUDGETING:
-        w = erc_weights(cov, budgets)
+        w = erc_weights(cov, budgets, previous)
         exact = True
         if constraints.binding_possible and not constraints.satisfied(w):
             w = optimize.constrained_risk_budget_weights(cov, budgets, constraints, w)
