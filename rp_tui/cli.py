@@ -164,6 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output(rebalance)
 
+    risk = commands.add_parser(
+        "risk",
+        parents=[common],
+        help="risk contributions, diversification, VaR and CVaR",
+        description="Risk of the account as held and of its targets: volatility, marginal "
+        "and total risk contributions, diversification ratio, effective number of bets, and "
+        "VaR / CVaR at 95 and 99 % over 1 day and 1 month (historical, parametric, Monte "
+        "Carlo from a Gaussian mixture).",
+    )
+    broker_options(risk)
+    risk.add_argument("--paths", type=int, default=5_000, help="Monte Carlo paths (5000)")
+    risk.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (0)")
+    output(risk)
+
     backtest = commands.add_parser(
         "backtest",
         parents=[common],
@@ -526,6 +540,62 @@ def _backtest(args: argparse.Namespace) -> dict:
     return doc
 
 
+def _risk(args: argparse.Namespace) -> dict:
+    import asyncio
+
+    from rp_tui.services import open_session, risk_report
+
+    session = open_session(args.config, args.prices, args.broker)
+    broker = _broker(session, args, read_only=True)
+    try:
+        report = asyncio.run(risk_report(session, broker, args.paths, args.seed))
+    finally:
+        getattr(broker, "disconnect", lambda: None)()
+    doc = report.to_json()
+    if args.format == "text":
+        print(f"risk as of {report.as_of}: {report.method}, lookback {report.lookback} days")
+        print(
+            _table(
+                [
+                    [
+                        a["symbol"],
+                        f"{a['weight']:.2%}",
+                        f"{a['target']:.2%}",
+                        f"{a['volatility']:.2%}",
+                        f"{a['risk_contribution_current']:.2%}",
+                        f"{a['risk_contribution_target']:.2%}",
+                        f"{a['marginal_risk_current']:.2%}",
+                    ]
+                    for a in doc["assets"]
+                ],
+                ["symbol", "weight", "target", "vol", "RC now", "RC target", "marginal"],
+            )
+        )
+        for name in ("current", "target"):
+            p = doc["portfolio"][name]
+            print(
+                f"{name:>7}: volatility {p['volatility']:.2%}, diversification ratio "
+                f"{p['diversification_ratio']:.2f}, effective bets {p['effective_bets']:.2f}"
+                f" (PCA {p['effective_bets_pca']:.2f})"
+            )
+        print(
+            _table(
+                [
+                    [
+                        v["method"],
+                        f"{v['confidence']:.0%}",
+                        f"{v['horizon_days']}d",
+                        f"{v['var']:.2%}",
+                        f"{v['cvar']:.2%}",
+                    ]
+                    for v in doc["var"]
+                ],
+                ["method", "conf.", "horizon", "VaR", "CVaR"],
+            )
+        )
+    return doc
+
+
 def _sweep(args: argparse.Namespace) -> dict | list:
     import csv
     import os
@@ -669,6 +739,7 @@ COMMANDS = {
     "weights": _weights,
     "plan": _plan,
     "rebalance": _rebalance,
+    "risk": _risk,
     "backtest": _backtest,
     "sweep": _sweep,
 }

@@ -362,11 +362,17 @@ async def build_plan(session: Session, broker: Broker, targets: Targets | None =
     """
     snapshot = await broker.snapshot()
     if targets is None:
-        history = None
-        if broker.kind == "ibkr" and session.prices_path is None:  # live covariance inputs
-            history = await broker.history(session.portfolio.strategy.lookback + 1)
-        targets = compute_targets(session, as_of=snapshot.as_of[:10], history=history)
+        targets = await targets_for(session, broker, snapshot)
     return plan_from_snapshot(session, snapshot, targets)
+
+
+async def targets_for(session: Session, broker: Broker, snapshot: AccountSnapshot) -> Targets:
+    """Targets as of the snapshot's date; with IBKR from IBKR's own daily history unless
+    ``--prices`` gave one."""
+    history = None
+    if broker.kind == "ibkr" and session.prices_path is None:
+        history = await broker.history(session.portfolio.strategy.lookback + 1)
+    return compute_targets(session, as_of=snapshot.as_of[:10], history=history)
 
 
 async def what_if_commissions(broker: Broker, plan: Plan) -> dict[str, float]:
@@ -426,6 +432,7 @@ from rp_tui.backtesting import (  # noqa: E402
     backtest,
     write_backtest_outputs,
 )
+from rp_tui.risk import RiskReport, risk_report  # noqa: E402
 
 __all__ = [
     "BacktestOptions",
@@ -433,6 +440,7 @@ __all__ = [
     "OrderRow",
     "Plan",
     "PositionRow",
+    "RiskReport",
     "Session",
     "Targets",
     "backtest",
@@ -443,7 +451,9 @@ __all__ = [
     "open_session",
     "plan_from_snapshot",
     "read_trade_log",
+    "risk_report",
     "set_trading_state",
+    "targets_for",
     "trading_state",
     "what_if_commissions",
     "write_backtest_outputs",

@@ -184,3 +184,17 @@ def test_help_and_version_in_a_real_process_import_no_pandas_or_scipy():
             check=True,
         ).stdout
         assert "--config" in helped and "--format" in helped
+
+
+def test_risk_json(capsys):
+    code, out, _ = run(capsys, "risk", "--format", "json", "--paths", "5000", "--seed", "3")
+    doc = json.loads(out)
+    assert code == 0 and doc["method"] == "erc" and len(doc["assets"]) == 5
+    targets = [a["risk_contribution_target"] for a in doc["assets"]]
+    assert all(t == pytest.approx(0.2, rel=1e-8) for t in targets)  # ERC targets
+    assert doc["portfolio"]["target"]["effective_bets"] == pytest.approx(5.0)
+    cells = {(v["method"], v["confidence"], v["horizon_days"]) for v in doc["var"]}
+    assert len(cells) == 12 and all(v["cvar"] >= v["var"] > 0 for v in doc["var"])
+    assert doc["correlation"]["MTUM"]["MTUM"] == pytest.approx(1.0)
+    _, again, _ = run(capsys, "risk", "--format", "json", "--paths", "5000", "--seed", "3")
+    assert json.loads(again)["var"] == doc["var"], "seeded Monte Carlo is reproducible"
