@@ -188,7 +188,7 @@ def make_broker(
 class PositionRow:
     """One asset in the plan. Money in the listing ``currency`` (value in base currency);
     ``weight``, ``target``, ``drift`` and ``risk_contribution`` are fractions of NAV /
-    of portfolio variance."""
+    of portfolio variance; ``target_risk_contribution`` is the targets' share of variance."""
 
     symbol: str
     exchange: str
@@ -200,6 +200,12 @@ class PositionRow:
     target: float
     drift: float
     risk_contribution: float
+    target_risk_contribution: float = float("nan")
+
+    @property
+    def risk_drift(self) -> float:
+        """Risk contribution now less its target share (fraction of variance)."""
+        return self.risk_contribution - self.target_risk_contribution
 
 
 @dataclass(frozen=True)
@@ -306,7 +312,11 @@ def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Tar
         )
     except ValueError as exc:
         raise DataError(f"account {snapshot.account}: {exc}") from exc
-    current_rc = allocation.risk_contributions(sized.weights, targets.covariance)
+    current_rc = (
+        allocation.risk_contributions(sized.weights, targets.covariance)
+        if sized.weights.any()
+        else np.zeros(len(assets))  # an empty account carries no risk yet
+    )
     positions = tuple(
         PositionRow(
             a.symbol,
@@ -319,6 +329,7 @@ def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Tar
             float(sized.targets[i]),
             float(sized.drift[i]),
             float(current_rc[i]),
+            float(targets.risk_contributions[i]),
         )
         for i, a in enumerate(assets)
     )

@@ -202,7 +202,13 @@ class IbkrBroker:
         self.on_status(f"connected to {self.account} at {self.address}")
 
     def disconnect(self) -> None:
+        """Close the connection for good: :meth:`supervise` stops too."""
         self._closing = True
+        self.ib.disconnect()
+
+    def restart_connection(self) -> None:
+        """Drop the connection; :meth:`supervise` and the next request reconnect."""
+        self._closing = False
         self.ib.disconnect()
 
     async def supervise(self, first_delay: float = 1.0, max_delay: float = 30.0) -> None:

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from rp_tui.broker.base import Broker, Fill
+from rp_tui.broker.base import Broker
 from rp_tui.errors import UserError
-from rp_tui.services import Plan, Session, build_plan, execute_plan
+from rp_tui.services import (
+    Plan,
+    Session,
+    build_plan,
+    execute_plan,
+    make_broker,
+    set_trading_state,
+    trading_state,
+)
 from rp_tui.ui.backtest_screen import BacktestScreen
 from rp_tui.ui.confirm import ConfirmScreen
+from rp_tui.ui.connect_failed import ConnectFailedScreen
 from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.log_screen import LogScreen
 from rp_tui.ui.preview import PreviewScreen
+from rp_tui.ui.results import ResultsScreen, fills_message
+from rp_tui.ui.risk_screen import RiskScreen
 from rp_tui.ui.themes import choose_theme, load_themes
+from rp_tui.ui.trading_state import TradingStateScreen
 
-
-def fills_message(fills: Sequence[Fill]) -> tuple[str, str]:
-    """A notification (text, severity) summarising the broker's answer to the orders."""
-    filled = [f for f in fills if f.status != "rejected"]
-    rejected = [f for f in fills if f.status == "rejected"]
-    text = f"{len(filled)} order{'s' if len(filled) != 1 else ''} filled"
-    if not rejected:
-        return text, "information"
-    reasons = "; ".join(f"{f.side} {f.symbol}: {f.message or 'no reason given'}" for f in rejected)
-    return f"{text}, {len(rejected)} rejected ({reasons})", "warning"
+UNREACHABLE = "cannot reach TWS"
 
 
 class RpTuiApp(App[None]):
@@ -47,6 +51,7 @@ class RpTuiApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("question_mark", "help", "Help"),
     ]
 
     def __init__(
@@ -54,6 +59,9 @@ class RpTuiApp(App[None]):
     ) -> None:
         super().__init__()
         self.session, self.broker = session, broker
+        self.connection = ""  # the broker's last status line (IBKR), shown on the dashboard
+        self._supervising = False
+        self._watch_broker()
         self.plan: Plan | None = None
         self.plan_error: str | None = None
         self.executing = False  # orders in flight: no refresh, no new preview
@@ -83,6 +91,23 @@ class RpTuiApp(App[None]):
         TOML keys such as ``[broker]`` that must not be read as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+    def _watch_broker(self) -> None:
+        if hasattr(self.broker, "on_status"):
+            self.broker.on_status = self._on_broker_status
+
+    def _on_broker_status(self, text: str) -> None:
+        """Connection news from the broker (connecting, connected, retrying in N s, 1100)."""
+        self.connection = text
+        if self.screen_stack and isinstance(self.screen_stack[0], DashboardScreen):
+            self.dashboard.update_status()
+
+    def trading_state_name(self) -> str:
+        """The kill switch's state, or a note when its file is unreadable."""
+        try:
+            return trading_state()
+        except UserError:
+            return "unreadable"
+
     @property
     def dashboard(self) -> DashboardScreen:
         """The home screen (always at the bottom of the stack)."""
@@ -104,11 +129,35 @@ class RpTuiApp(App[None]):
             plan = await build_plan(self.session, self.broker)
         except UserError as exc:
             self.plan, self.plan_error = None, str(exc)
-            self.notify(str(exc), title="Cannot build the plan", severity="error", timeout=10)
             self.dashboard.show_error(str(exc))
+            if UNREACHABLE in str(exc):
+                self.push_screen(ConnectFailedScreen(str(exc)), self._after_connect_failed)
+            else:
+                self.notify(str(exc), title="Cannot build the plan", severity="error", timeout=10)
             return
         self.plan, self.plan_error = plan, None
         self.dashboard.show_plan(plan)
+        if hasattr(self.broker, "supervise") and not self._supervising:
+            self._supervising = True  # reconnects with back-off for as long as the app runs
+            self.run_worker(self.broker.supervise(), group="connection", exit_on_error=False)
+
+    def _after_connect_failed(self, choice: str | None) -> None:
+        if choice == "quit":
+            self.exit()
+        elif choice == "demo":
+            self.use_demo()
+        else:
+            self.action_refresh_plan()
+
+    def use_demo(self) -> None:
+        """Leave IBKR for the built-in demo account (this session only)."""
+        getattr(self.broker, "disconnect", lambda: None)()
+        self.workers.cancel_group(self, "connection")
+        self.broker = make_broker(self.session, "demo")
+        self.connection, self._supervising = "", False
+        self.sub_title = f"{self.session.portfolio.path.name}, demo"
+        self.notify("Switched to the demo account")
+        self.action_refresh_plan()
 
     def action_refresh_plan(self) -> None:
         """Snapshot the account and size the rebalance again."""
@@ -135,25 +184,18 @@ class RpTuiApp(App[None]):
         if not plan.orders:
             self.notify("Nothing to execute: the plan has no orders")
             return
-        settings = self.session.portfolio.broker
-        if self.broker.kind != "demo" and settings.read_only:
-            self.notify(
-                "broker.read_only = true in portfolio.toml: set it to false to trade",
-                severity="warning",
-                timeout=10,
-            )
-            return
+        live = plan.broker == "ibkr" and not plan.account.upper().startswith("DU")
 
-        def answered(execute: bool | None) -> None:
-            if execute:
+        def answered(answer: bool | str | None) -> None:
+            if answer:
                 self.executing = True  # from now on: no refresh, preview or quit
                 self.pop_screen()  # the preview: results show on the dashboard
-                self.execute(plan)
+                self.execute(plan, answer if isinstance(answer, str) else "")
 
-        self.push_screen(ConfirmScreen(plan), answered)
+        self.push_screen(ConfirmScreen(plan, typed_account=live), answered)
 
     @work(group="broker")
-    async def execute(self, plan: Plan) -> None:
+    async def execute(self, plan: Plan, typed_confirmation: str = "") -> None:
         """Send ``plan``'s orders, report the fills, then rebuild the plan.
 
         Not exclusive and not cancelled by a refresh: orders in flight must finish.
@@ -162,12 +204,14 @@ class RpTuiApp(App[None]):
         self.workers.cancel_group(self, "plan")  # a stale plan must not land afterwards
         self.dashboard.show_busy(f"Sending {len(plan.orders)} orders to {plan.broker}...")
         try:
-            fills = await execute_plan(self.broker, plan)
+            fills = await execute_plan(self.broker, plan, typed_confirmation=typed_confirmation)
         except UserError as exc:
-            self.notify(str(exc), title="Orders not sent", severity="error", timeout=10)
+            self.notify(str(exc), title="Orders not sent", severity="error", timeout=15)
         else:
             text, severity = fills_message(fills)
             self.notify(text, title="Orders executed", severity=severity, timeout=10)
+            if any(f.status != "filled" for f in fills):  # partial, open, rejected, unknown
+                self.push_screen(ResultsScreen(fills))
         finally:
             self.executing = False
         await self._load_plan()
@@ -179,7 +223,79 @@ class RpTuiApp(App[None]):
         if self.executing:
             self.notify("Orders are being sent; quit when they are done", severity="warning")
             return
+        getattr(self.broker, "disconnect", lambda: None)()
         await super().action_quit()
+
+    def get_system_commands(self, screen) -> Iterable[SystemCommand]:
+        """The command palette (Ctrl+P): Textual's own commands plus the app's actions."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Preview orders", "The orders that rebalance the account", self.action_preview
+        )
+        yield SystemCommand(
+            "Backtest", "Replay the strategy over the price history", self.action_backtest
+        )
+        yield SystemCommand("Risk", "Contributions, VaR / CVaR, correlations", self.action_risk)
+        yield SystemCommand(
+            "Refresh the plan", "Snapshot the account again", self.action_refresh_plan
+        )
+        yield SystemCommand("Reconnect", "Connect to TWS / IB Gateway again", self.action_reconnect)
+        yield SystemCommand(
+            "Switch to the demo account", "Leave IBKR for this session", self.use_demo
+        )
+        yield SystemCommand("Next theme", "Cycle through the themes", self.action_cycle_theme)
+        yield SystemCommand(
+            "Reset the demo account", "Back to the seeded holdings", self.action_reset_demo
+        )
+        yield SystemCommand("Trade log", "Intents, orders, fills, commissions", self.action_log)
+        yield SystemCommand("Kill switch", "ACTIVE / REDUCING / HALTED", self.action_trading_state)
+        yield SystemCommand("Keys", "Every key, screen by screen", self.action_help)
+
+    def action_reconnect(self) -> None:
+        """Drop the IBKR connection and build the plan again (which reconnects)."""
+        if self.broker.kind == "demo":
+            self.notify("The demo account needs no connection")
+            return
+        self.broker.restart_connection()
+        self.action_refresh_plan()
+
+    def action_reset_demo(self) -> None:
+        """Restore the seeded demo account (only while on the demo broker)."""
+        if self.broker.kind != "demo":
+            self.notify("Only the demo account can be reset", severity="warning")
+            return
+        self.broker.reset()
+        self.notify("Demo account reset to its seeded holdings")
+        self.action_refresh_plan()
+
+    def action_help(self) -> None:
+        """Every key, screen by screen."""
+        from rp_tui.ui.help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_log(self) -> None:
+        """The trade log: intents, orders, statuses, fills and commissions."""
+        self.push_screen(LogScreen())
+
+    def action_risk(self) -> None:
+        """Risk contributions, diversification, VaR / CVaR and correlations."""
+        self.push_screen(RiskScreen())
+
+    def action_trading_state(self) -> None:
+        """Set the kill switch: ACTIVE, REDUCING (sells only) or HALTED."""
+
+        def chosen(state: str | None) -> None:
+            if state:
+                set_trading_state(state)
+                self.notify(
+                    f"Trading state {state}",
+                    severity="warning" if state != "ACTIVE" else "information",
+                )
+                self.dashboard.update_status()
+
+        self.push_screen(TradingStateScreen(self.trading_state_name()), chosen)
 
     def action_backtest(self) -> None:
         """Backtest the configured strategy against equal weight."""

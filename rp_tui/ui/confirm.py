@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from rp_tui.services import Plan
 from rp_tui.ui import format as fmt
@@ -20,10 +20,15 @@ def summary_lines(plan: Plan) -> list[str]:
     :data:`MAX_LINES`, then the commission and the cash left."""
     shown = plan.orders[:MAX_LINES]
     cells = [
-        (o.side, fmt.quantity(o.quantity), o.symbol, fmt.number(o.price),
-         fmt.money(o.notional, o.currency))
+        (
+            o.side,
+            fmt.quantity(o.quantity),
+            o.symbol,
+            fmt.number(o.price),
+            fmt.money(o.notional, o.currency),
+        )
         for o in shown
-    ]  # fmt: skip
+    ]
     widths = [max((len(c[i]) for c in cells), default=0) for i in range(5)]
     lines = [
         f"{side:<{widths[0]}} {qty:>{widths[1]}} {symbol:<{widths[2]}} @ {price:>{widths[3]}}"
@@ -41,8 +46,12 @@ def summary_lines(plan: Plan) -> list[str]:
     return lines
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Asks whether to send the plan's orders; dismisses with True (``y``) or False."""
+class ConfirmScreen(ModalScreen[bool | str]):
+    """Asks whether to send the plan's orders; dismisses with True (``y``) or False.
+
+    With ``typed_account`` (a live, non-paper account) the user must type the account id
+    and press Enter; the modal then dismisses with what was typed, which the broker checks.
+    """
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, execute"),
@@ -50,9 +59,10 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, typed_account: bool = False) -> None:
         super().__init__()
         self.plan = plan
+        self.typed_account = typed_account
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -61,8 +71,27 @@ class ConfirmScreen(ModalScreen[bool]):
             box.border_title = f"Execute {count} order{'s' if count != 1 else ''}?"
             yield Static(Text(f"Account {plan.broker} {plan.account}"), classes="confirm-head")
             yield Static(Text("\n".join(summary_lines(plan))), id="confirm-orders")
-            yield Static(Text("y: execute    n / Esc: cancel (nothing is sent)"), id="confirm-keys")
+            if self.typed_account:
+                yield Static(
+                    Text(f"LIVE account {plan.account}: type its id, then Enter"), id="confirm-live"
+                )
+                yield Input(placeholder=plan.account, id="confirm-account")
+                yield Static(
+                    Text("Enter: execute    Esc: cancel (nothing is sent)"), id="confirm-keys"
+                )
+            else:
+                yield Static(
+                    Text("y: execute    n / Esc: cancel (nothing is sent)"), id="confirm-keys"
+                )
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A live account is confirmed by typing its id: "y" must not do it (nor type "y").
+        return not (self.typed_account and action == "answer" and parameters == (True,))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the account box: hand what was typed to the broker's check."""
+        self.dismiss(event.value.strip() or False)
 
     def action_answer(self, execute: bool) -> None:
         """Close the modal with the user's answer."""

@@ -23,8 +23,17 @@ COLUMNS = (
     ("target", "Target"),
     ("drift", "Drift"),
     ("risk", "Risk"),
+    ("data", "Data"),
 )
 NUMERIC = {"quantity", "price", "value", "weight", "target", "drift", "risk"}
+DATA_LABELS = {
+    "live": "live",
+    "delayed": "delay",
+    "frozen": "frozen",
+    "delayed-frozen": "delay",
+    "close": "close",
+    "portfolio": "mark",
+}
 
 RETRY_NOTE = "Press r to retry (edits to portfolio.toml need a restart)."
 
@@ -33,14 +42,26 @@ def _right(text: str, style: str = "") -> Text:
     return Text(text, style=style, justify="right")
 
 
-def status_text(session: Session, plan: Plan | None, theme: str, broker_kind: str) -> str:
-    """One line: broker and account, price date, method and lookback, band, theme."""
+def status_text(
+    session: Session,
+    plan: Plan | None,
+    theme: str,
+    broker_kind: str,
+    connection: str = "",
+    state: str = "ACTIVE",
+) -> str:
+    """One line: broker and account (or the connection's state), price date, method,
+    estimator and lookback, band, trading state when not ACTIVE, theme."""
     strategy = session.portfolio.strategy
     broker = f"{plan.broker} {plan.account}" if plan else broker_kind
+    if connection and not connection.startswith("connected"):
+        broker = connection  # connecting / disconnected, retrying in N s / 1100
     as_of = f"as of {plan.as_of[:10]}" if plan else "loading account"
+    trading = "" if state == "ACTIVE" else f" | {state}"
+    estimator = "" if strategy.estimator == "sample" else f" {strategy.estimator}"
     return (
-        f"{broker} | {as_of} | {strategy.method} {strategy.lookback}d"
-        f" | band {fmt.points(strategy.band, signed=False)} | theme {theme}"
+        f"{broker} | {as_of} | {strategy.method} {strategy.lookback}d{estimator}"
+        f" | band {fmt.points(strategy.band, signed=False)}{trading} | theme {theme}"
     )
 
 
@@ -56,9 +77,10 @@ def totals_text(plan: Plan) -> str:
         todo = f"{orders} order{'s' if orders != 1 else ''} to rebalance: p to preview"
     else:
         todo = "Every asset is within its band: nothing to trade"
+    blocked = "".join(f"\nBlocked: {reason}" for reason in plan.blocked.values())
     return (
         f"NAV {fmt.money(plan.nav, ccy)}   Cash {fmt.money(plan.cash, ccy)}"
-        f"   Largest |drift| {drift}\n{todo}"
+        f"   Largest |drift| {drift}\n{todo}{blocked}"
     )
 
 
@@ -70,11 +92,16 @@ class DashboardScreen(Screen):
     drift in signed percentage points.
     """
 
-    BINDINGS = [
-        Binding("p", "app.preview", "Preview orders"),
+    BINDINGS = [  # the footer shows the everyday keys; ? lists them all
+        Binding("p", "app.preview", "Preview"),
         Binding("b", "app.backtest", "Backtest"),
-        Binding("r", "app.refresh_plan", "Refresh"),
+        Binding("v", "app.risk", "Risk"),
+        Binding("l", "app.log", "Log"),
+        Binding("d", "toggle_drift", "Drift: weight / risk", show=False),
+        Binding("k", "app.trading_state", "Kill switch", show=False),
+        Binding("r", "app.refresh_plan", "Refresh", show=False),
     ]
+    risk_drift = False  # the Drift column: weight drift (pp) or risk-contribution drift
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,7 +129,28 @@ class DashboardScreen(Screen):
             return
         app = self.app
         plan = getattr(app, "plan", None)
-        status.update(Text(status_text(app.session, plan, app.theme, app.broker.kind)))
+        status.update(
+            Text(
+                status_text(
+                    app.session,
+                    plan,
+                    app.theme,
+                    app.broker.kind,
+                    app.connection,
+                    app.trading_state_name(),
+                )
+            )
+        )
+
+    def action_toggle_drift(self) -> None:
+        """Show drift in weight (percentage points of NAV) or in risk contribution."""
+        self.risk_drift = not self.risk_drift
+        table = self.query_one("#positions", DataTable)
+        column = table.ordered_columns[table.get_column_index("drift")]
+        column.label = _right("RC drift" if self.risk_drift else "Drift")
+        table.refresh()
+        if self.app.plan is not None:
+            self.show_plan(self.app.plan)
 
     def show_plan(self, plan: Plan) -> None:
         """Fill the table and totals from ``plan``."""
@@ -110,6 +158,11 @@ class DashboardScreen(Screen):
         table.clear()
         for p in plan.positions:
             out_of_band = abs(p.drift) > plan.band
+            drift = p.risk_drift if self.risk_drift else p.drift
+            kind = plan.quote_kinds.get(p.symbol, "")
+            data = Text(
+                DATA_LABELS.get(kind, kind), style="bold red" if p.symbol in plan.blocked else ""
+            )
             table.add_row(
                 Text(p.symbol),
                 Text(p.exchange),
@@ -119,8 +172,9 @@ class DashboardScreen(Screen):
                 _right(fmt.number(p.value)),
                 _right(fmt.percent(p.weight)),
                 _right(fmt.percent(p.target)),
-                _right(fmt.points(p.drift), "bold" if out_of_band else ""),
+                _right(fmt.points(drift), "bold" if out_of_band else ""),
                 _right(fmt.percent(p.risk_contribution)),
+                data,
                 key=p.symbol,
             )
         self.query_one("#totals", Static).update(Text(totals_text(plan)))

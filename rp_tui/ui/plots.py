@@ -91,8 +91,13 @@ class ValuePlot(_ThemedPlot):
             return
         plt = self.plt
         for i, (label, values) in enumerate(self._curves.items()):
-            plt.plot(self._dates, values.tolist(), label=label,
-                     color=colours[i % len(colours)], marker="braille")  # fmt: skip
+            plt.plot(
+                self._dates,
+                values.tolist(),
+                label=label,
+                color=colours[i % len(colours)],
+                marker="braille",
+            )
         everything = np.concatenate(list(self._curves.values()))
         ticks = _ticks(float(everything.min()), float(everything.max()))
         plt.yticks(ticks, [_compact(t) for t in ticks])
@@ -120,8 +125,13 @@ class WeightsPlot(_ThemedPlot):
             return
         plt = self.plt
         for i, symbol in enumerate(self._symbols):
-            plt.plot(self._dates, (self._weights[:, i] * 100).tolist(), label=symbol,
-                     color=colours[i % len(colours)], marker="braille")  # fmt: skip
+            plt.plot(
+                self._dates,
+                (self._weights[:, i] * 100).tolist(),
+                label=symbol,
+                color=colours[i % len(colours)],
+                marker="braille",
+            )
         ticks = _ticks(float(self._weights.min() * 100), float(self._weights.max() * 100))
         plt.yticks(ticks, [f"{t:.0f}%" for t in ticks])
         plt.title("Target weights at each rebalance")

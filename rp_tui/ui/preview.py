@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services import Plan
+from rp_tui.services import Plan, what_if_commissions
 from rp_tui.ui import format as fmt
 
 COLUMNS = (
@@ -20,6 +21,7 @@ COLUMNS = (
     ("price", "Ref. price", True),
     ("notional", "Notional", True),
     ("commission", "Est. comm.", True),
+    ("tws", "TWS est.", True),
     ("currency", "Ccy", False),
 )
 
@@ -94,6 +96,11 @@ class PreviewScreen(Screen):
             )
         else:
             yield Static(Text(no_orders_text(plan)), id="preview-empty")
+        if plan.blocked:
+            yield Static(
+                Text("\n".join(f"Blocked: {r}" for r in plan.blocked.values())),
+                id="preview-blocked",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -110,8 +117,21 @@ class PreviewScreen(Screen):
                 Text(fmt.number(o.price), justify="right"),
                 Text(fmt.number(o.notional), justify="right"),
                 Text(fmt.number(o.commission), justify="right"),
+                Text("...", justify="right"),
                 Text(o.currency),
+                key=o.symbol,
             )
+        self.fetch_what_if()
+
+    @work(exclusive=True, group="what-if")
+    async def fetch_what_if(self) -> None:
+        """TWS's own commission estimate beside the model's ("unknown" when it has none)."""
+        estimates = await what_if_commissions(self.app.broker, self.plan)
+        table = self.query_one("#orders", DataTable)
+        for o in self.plan.orders:
+            value = estimates.get(o.symbol, float("nan"))
+            text = "unknown" if value != value else fmt.number(value)
+            table.update_cell(o.symbol, "tws", Text(text, justify="right"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # No orders: hide "Confirm" from the footer; the note on screen says why.

@@ -55,7 +55,7 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         status = text.splitlines()[1]
         assert "demo DEMO-RP1" in status and "erc 252d" in status
         assert "as of 2022-12-28" in status and "band 1.00 pp" in status
-        for key in ("p Preview orders", "b Backtest", "q Quit", "t Theme"):
+        for key in ("p Preview", "b Backtest", "q Quit", "t Theme"):
             assert key in text  # the footer, at 80 columns
 
 
@@ -69,9 +69,11 @@ async def test_preview_lists_the_plan_orders_and_totals(session):
         await pilot.press("p")
         await pilot.pause()
         assert isinstance(app.screen, PreviewScreen)
+        await app.workers.wait_for_complete()  # TWS's what-if estimate (none on the demo)
+        await pilot.pause()
         cells = rows(app.screen.query_one("#orders", DataTable))
         assert [r[:3] for r in cells] == expected
-        assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "USD"]
+        assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "unknown", "USD"]
         text = screen_text(app)
         assert "Sold 2,564.16 USD   Bought 1,849.48 USD" in text
         assert f"Est. commission {fmt.money(plan.total_commission, 'USD')}" in text

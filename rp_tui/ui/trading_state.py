@@ -1,0 +1,43 @@
+"""The kill switch: choose ACTIVE, REDUCING (sells only) or HALTED (nothing is sent)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+STATES = {"a": "ACTIVE", "r": "REDUCING", "h": "HALTED"}
+MEANING = {
+    "ACTIVE": "orders may be sent",
+    "REDUCING": "only sells may be sent",
+    "HALTED": "nothing is sent",
+}
+
+
+class TradingStateScreen(ModalScreen[str | None]):
+    """Dismisses with the chosen state's name, or None (Esc) to keep the current one."""
+
+    BINDINGS = [
+        Binding("a", "choose('ACTIVE')", "Active"),
+        Binding("r", "choose('REDUCING')", "Reducing"),
+        Binding("h", "choose('HALTED')", "Halted"),
+        Binding("escape", "choose(None)", "Cancel"),
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        lines = [f"Now: {self.current} ({MEANING[self.current]})", ""]
+        lines += [f"{key}: {name:<9} {MEANING[name]}" for key, name in STATES.items()]
+        with Vertical(id="state-box") as box:
+            box.border_title = "Trading state"
+            yield Static(Text("\n".join(lines)))
+            yield Static(Text("Esc: keep it"), id="state-keys")
+
+    def action_choose(self, state: str | None) -> None:
+        self.dismiss(state)
