@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -21,12 +22,27 @@ from textual.widgets import (
 from textual.worker import get_current_worker
 
 from rp_tui.domain.backtest import BacktestCancelled, BacktestResult
+from rp_tui.domain.metrics import drawdown, monthly_return_table, period_returns, rolling_volatility
 from rp_tui.errors import UserError
 from rp_tui.services import BacktestOptions, BacktestReport, Session, backtest
 from rp_tui.ui import format as fmt
-from rp_tui.ui.plots import ValuePlot, WeightsPlot
+from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot, WeightsPlot
 
 BENCHMARK = "Equal weight"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def return_style(value: float) -> str:
+    """Heatmap cell style of a monthly return: green up, red down, strong beyond ±3 %."""
+    if value != value:
+        return ""
+    if value >= 0.03:
+        return "black on green3"
+    if value <= -0.03:
+        return "white on red3"
+    return "green" if value >= 0 else "red"
+
+
 METHOD_LABELS = {"erc": "ERC", "inverse-vol": "Inverse vol"}  # legend and column header
 RESTART_NOTE = "Edits to portfolio.toml take effect when rp-tui restarts."
 
@@ -53,6 +69,14 @@ def stats_rows(report: BacktestReport, currency: str) -> list[tuple[str, str, st
         row("Turnover (per year)", lambda r: fmt.percent(r.turnover)),
         row("Fees paid", money),
         row("Rebalances", lambda r: str(len(r.rebalance_dates))),
+        row("Trades", lambda r: str(len(r.trades.quantities))),
+        row("Best month", lambda r: fmt.percent(report.stats(r)["best_month"])),
+        row("Worst month", lambda r: fmt.percent(report.stats(r)["worst_month"])),
+        row("Positive months", lambda r: fmt.percent(report.stats(r)["positive_months"], 0)),
+        row(
+            "Avg drift at rebalance",
+            lambda r: fmt.points(report.stats(r)["average_drift_at_rebalance"], signed=False),
+        ),
         row("Final value", lambda r: fmt.money(float(r.equity[-1]), currency)),
     ]
 
@@ -66,7 +90,13 @@ class BacktestScreen(Screen):
         Binding("escape", "back", "Back / cancel"),
         Binding("v", "tab('value')", "Value"),
         Binding("w", "tab('weights')", "Weights"),
+        Binding("m", "tab('monthly')", "Monthly"),
         Binding("s", "tab('stats')", "Stats"),
+        Binding("g", "log_scale", "Log scale"),
+        Binding("p", "tab('prices')", "Prices", show=False),
+        Binding("d", "tab('drawdown')", "Drawdown", show=False),
+        Binding("a", "tab('annual')", "Annual", show=False),
+        Binding("o", "tab('vol')", "Rolling vol", show=False),
     ]
 
     def __init__(self, session: Session, options: BacktestOptions | None = None) -> None:
@@ -84,8 +114,18 @@ class BacktestScreen(Screen):
         with TabbedContent(id="bt-tabs"):
             with TabPane("Value", id="value"):
                 yield ValuePlot(id="bt-value")
+            with TabPane("Prices", id="prices"):
+                yield LinesPlot("ratio", id="bt-prices")
             with TabPane("Weights", id="weights"):
                 yield WeightsPlot(id="bt-weights")
+            with TabPane("DD", id="drawdown"):
+                yield LinesPlot("percent", id="bt-drawdown")
+            with TabPane("Monthly", id="monthly"):
+                yield DataTable(id="bt-monthly", cursor_type="none")
+            with TabPane("Annual", id="annual"):
+                yield BarsPlot(id="bt-annual")
+            with TabPane("Vol", id="vol"):
+                yield LinesPlot("percent", id="bt-vol")
             with TabPane("Stats", id="stats"):
                 yield DataTable(id="bt-stats", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -166,6 +206,25 @@ class BacktestScreen(Screen):
             f"Portfolio value, {currency}",
         )
         self.query_one(WeightsPlot).show(r.rebalance_dates, report.symbols, r.target_weights)
+        history = self.session.history
+        start = int(np.searchsorted(history.dates, r.dates[0]))
+        window = history.closes[start : start + len(r.dates)]
+        self.query_one("#bt-prices", LinesPlot).show(
+            r.dates,
+            dict(zip(report.symbols, (window / window[0]).T, strict=True)),
+            "Asset prices, normalised to 1",
+        )
+        self.query_one("#bt-drawdown", LinesPlot).show(
+            r.dates,
+            {label: drawdown(r.growth), BENCHMARK: drawdown(report.benchmark.growth)},
+            "Drawdown from the running peak",
+        )
+        self.query_one("#bt-vol", LinesPlot).show(
+            r.dates, {label: rolling_volatility(r.growth)}, "Rolling 63-day volatility"
+        )
+        years, annual = period_returns(r.dates, r.growth, "Y")
+        self.query_one(BarsPlot).show([str(y) for y in years], annual, "Annual returns")
+        self._monthly(r)
         table = self.query_one("#bt-stats", DataTable)
         table.clear(columns=True)
         table.add_column("Metric", key="metric")
@@ -175,6 +234,27 @@ class BacktestScreen(Screen):
             table.add_row(
                 Text(metric), Text(mine, justify="right"), Text(theirs, justify="right"), key=metric
             )
+
+    def _monthly(self, r: BacktestResult) -> None:
+        """Monthly returns, a row per year, cells coloured by sign and size."""
+        years, table_values = monthly_return_table(r.dates, r.growth)
+        table = self.query_one("#bt-monthly", DataTable)
+        table.clear(columns=True)
+        table.add_column("Year")
+        for month in MONTHS:
+            table.add_column(Text(month, justify="right"))
+        for year, row in zip(years, table_values, strict=True):
+            cells = (
+                Text("" if v != v else f"{v * 100:+.1f}", justify="right", style=return_style(v))
+                for v in row
+            )
+            table.add_row(str(year), *cells)
+
+    def action_log_scale(self) -> None:
+        """Switch the value chart between linear and log scale."""
+        if self.report is not None:
+            self.query_one(ValuePlot).toggle_log()
+            self.action_tab("value")
 
     def action_tab(self, tab: str) -> None:
         """Show the ``value``, ``weights`` or ``stats`` tab."""

@@ -67,43 +67,6 @@ class _ThemedPlot(PlotextPlot):
         """Add the series to ``self.plt`` using ``colours`` in order."""
 
 
-class ValuePlot(_ThemedPlot):
-    """Portfolio value over time (base currency), one line per named curve.
-
-    Call :meth:`show` with the curves; x axis is calendar dates, labelled by year.
-    """
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._dates: list[str] = []
-        self._curves: dict[str, np.ndarray] = {}
-        self._title = ""
-
-    def show(self, dates: np.ndarray, curves: dict[str, np.ndarray], title: str) -> None:
-        """Plot ``curves`` (label -> values, shape ``(n_days,)``) against ``dates``."""
-        self._dates = _date_strings(dates)
-        self._curves = {label: np.asarray(v, dtype=float) for label, v in curves.items()}
-        self._title = title
-        self.replot()
-
-    def draw(self, colours: list[tuple[int, int, int]]) -> None:
-        if not self._curves:
-            return
-        plt = self.plt
-        for i, (label, values) in enumerate(self._curves.items()):
-            plt.plot(
-                self._dates,
-                values.tolist(),
-                label=label,
-                color=colours[i % len(colours)],
-                marker="braille",
-            )
-        everything = np.concatenate(list(self._curves.values()))
-        ticks = _ticks(float(everything.min()), float(everything.max()))
-        plt.yticks(ticks, [_compact(t) for t in ticks])
-        plt.title(self._title)
-
-
 class WeightsPlot(_ThemedPlot):
     """Target weights at each rebalance (percent of NAV), one line per asset."""
 
@@ -135,3 +98,95 @@ class WeightsPlot(_ThemedPlot):
         ticks = _ticks(float(self._weights.min() * 100), float(self._weights.max() * 100))
         plt.yticks(ticks, [f"{t:.0f}%" for t in ticks])
         plt.title("Target weights at each rebalance")
+
+
+def _format_ticks(ticks: list[float], kind: str) -> list[str]:
+    if kind == "percent":
+        return [f"{t * 100:.0f}%" for t in ticks]
+    if kind == "ratio":
+        return [f"{t:.2f}" for t in ticks]
+    return [_compact(t) for t in ticks]
+
+
+class LinesPlot(_ThemedPlot):
+    """Lines over dates, e.g. drawdown, rolling volatility or normalised prices.
+
+    ``kind`` formats the y axis: ``"percent"`` (fractions shown as %), ``"ratio"``
+    (plain numbers) or ``"compact"`` (95k, 1.2M). ``log`` draws the y axis in log scale.
+    """
+
+    def __init__(self, kind: str = "ratio", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.kind, self.log_scale = kind, False
+        self._dates: list[str] = []
+        self._curves: dict[str, np.ndarray] = {}
+        self._title = ""
+
+    def show(self, dates: np.ndarray, curves: dict[str, np.ndarray], title: str) -> None:
+        """Plot ``curves`` (label -> ``(n_days,)`` values, NaN skipped) against ``dates``."""
+        self._dates = _date_strings(dates)
+        self._curves = {label: np.asarray(v, dtype=float) for label, v in curves.items()}
+        self._title = title
+        self.replot()
+
+    def toggle_log(self) -> None:
+        """Switch the y axis between linear and log scale."""
+        self.log_scale = not self.log_scale
+        self.replot()
+
+    def draw(self, colours: list[tuple[int, int, int]]) -> None:
+        if not self._curves:
+            return
+        plt = self.plt
+        dates = np.array(self._dates)
+        for i, (label, values) in enumerate(self._curves.items()):
+            ok = np.isfinite(values) & ((values > 0) if self.log_scale else True)
+            plt.plot(
+                dates[ok].tolist(),
+                values[ok].tolist(),
+                label=label,
+                color=colours[i % len(colours)],
+                marker="braille",
+            )
+        if self.log_scale:
+            plt.yscale("log")
+        else:
+            finite = np.concatenate([v[np.isfinite(v)] for v in self._curves.values()])
+            ticks = _ticks(float(finite.min()), float(finite.max()))
+            plt.yticks(ticks, _format_ticks(ticks, self.kind))
+        plt.title(self._title + (" (log scale)" if self.log_scale else ""))
+
+
+class BarsPlot(_ThemedPlot):
+    """Vertical bars, one per label (e.g. a year), values as fractions shown in percent."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._labels: list[str] = []
+        self._values: list[float] = []
+        self._title = ""
+
+    def show(self, labels: Sequence[str], values: np.ndarray, title: str) -> None:
+        self._labels = [str(label) for label in labels]
+        self._values = [float(v) * 100 for v in values]
+        self._title = title
+        self.replot()
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if self.is_mounted and self._labels:
+            colours = palette(self.app.current_theme)
+            up, down = colours[3 % len(colours)], colours[5 % len(colours)]
+            plt.bar(
+                self._labels, self._values, color=[up if v >= 0 else down for v in self._values]
+            )
+            plt.title(self._title + " (%)")
+        self.refresh()
+
+
+class ValuePlot(LinesPlot):
+    """Portfolio value over time (base currency), one line per curve; log scale on demand."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("compact", id=id)
