@@ -94,36 +94,44 @@ class PortfolioFile:
         except OSError:
             return True
 
-    def _apply(self, change) -> Portfolio:
+    def _apply(self, change, dry_run: bool = False) -> Portfolio:
         import tomlkit
 
         document = tomlkit.parse(self._text)
-        change(document)
+        try:
+            change(document)
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ConfigError(str(self.path), f"cannot make that edit: {exc}") from exc
         text = tomlkit.dumps(document)
         portfolio = parse_portfolio(text, self.path)  # raises: the edit is not kept
-        self._history.append(self._text)
-        self._text, self.portfolio = text, portfolio
+        if not dry_run:
+            self._history.append(self._text)
+            self._text, self.portfolio = text, portfolio
         return portfolio
 
-    def set_strategy(self, key: str, value: Any) -> Portfolio:
-        """Set ``[strategy] key = value``. Raises ConfigError (naming key and fix)."""
+    def set_strategy(self, key: str, value: Any, dry_run: bool = False) -> Portfolio:
+        """Set ``[strategy] key = value`` (``dry_run``: only validate).
+
+        Raises:
+            ConfigError: an invalid result, naming the key and the fix.
+        """
         if key not in STRATEGY_FIELDS:
             raise ConfigError(str(self.path), f"strategy.{key} is not editable", key=key)
 
         def change(document):
             document.setdefault("strategy", {})[key] = value
 
-        return self._apply(change)
+        return self._apply(change, dry_run)
 
-    def set_value(self, table: str, key: str, value: Any) -> Portfolio:
+    def set_value(self, table: str, key: str, value: Any, dry_run: bool = False) -> Portfolio:
         """Set ``[table] key = value`` (e.g. ``fees.plan``, ``ui.theme``); validated."""
 
         def change(document):
             document.setdefault(table, {})[key] = value
 
-        return self._apply(change)
+        return self._apply(change, dry_run)
 
-    def set_asset(self, index: int, key: str, value: Any) -> Portfolio:
+    def set_asset(self, index: int, key: str, value: Any, dry_run: bool = False) -> Portfolio:
         """Set a field of ``assets[index]``; ``None`` removes an optional field."""
         if key not in ASSET_FIELDS:
             raise ConfigError(str(self.path), f"assets.{key} is not editable", key=key)
@@ -135,10 +143,15 @@ class PortfolioFile:
             else:
                 asset[key] = value
 
-        return self._apply(change)
+        return self._apply(change, dry_run)
 
     def add_asset(
-        self, symbol: str, exchange: str = "SMART", currency: str = "USD", **optional: Any
+        self,
+        symbol: str,
+        exchange: str = "SMART",
+        currency: str = "USD",
+        dry_run: bool = False,
+        **optional: Any,
     ) -> Portfolio:
         """Append an ``[[assets]]`` table; validated like any edit."""
         import tomlkit
@@ -149,7 +162,7 @@ class PortfolioFile:
             table.update({k: v for k, v in optional.items() if v is not None})
             document["assets"].append(table)
 
-        return self._apply(change)
+        return self._apply(change, dry_run)
 
     def remove_asset(self, index: int) -> Portfolio:
         """Drop ``assets[index]`` (at least two must remain)."""

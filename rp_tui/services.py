@@ -64,6 +64,42 @@ def open_session(
     return Session(portfolio, history, fees, path, universe)
 
 
+def with_portfolio(session: Session, portfolio: Portfolio) -> Session:
+    """The session after an edit of the portfolio (same price file, no disk reads).
+
+    Raises:
+        DataError: an asset the price history lacks (demo), named with the fix.
+        ConfigError: no commission schedule for a listing.
+    """
+    universe = session.universe or session.history
+    try:
+        history = universe.select(portfolio.symbols)
+    except DataError:
+        if portfolio.broker.kind != "ibkr" or session.prices_path is not None:
+            raise
+        history = PriceHistory.empty(portfolio.symbols, "IBKR history")
+    fees = fee_table(portfolio.fee_plan, portfolio.assets)
+    return Session(portfolio, history, fees, session.prices_path, universe)
+
+
+async def check_new_asset(session: Session, broker: Broker, asset) -> None:
+    """Accept a new asset only if it can be priced: in the price history (demo), or
+    qualified by IBKR (a real contract for that symbol, exchange and currency).
+
+    Raises:
+        DataError / BrokerError: the symbol is unknown, named with the fix.
+    """
+    if broker.kind == "ibkr":
+        await broker.qualify_asset(asset)
+        return
+    universe = session.universe or session.history
+    if asset.symbol not in universe.symbols:
+        raise DataError(
+            f"{asset.symbol} is not in the price history ({universe.source}); the demo "
+            f"account can hold {', '.join(universe.symbols)}"
+        )
+
+
 @dataclass(frozen=True)
 class Targets:
     """Target weights at ``as_of`` from the ``lookback`` daily returns ending that day.
@@ -456,6 +492,7 @@ __all__ = [
     "Targets",
     "backtest",
     "build_plan",
+    "check_new_asset",
     "compute_targets",
     "execute_plan",
     "make_broker",
@@ -467,5 +504,6 @@ __all__ = [
     "targets_for",
     "trading_state",
     "what_if_commissions",
+    "with_portfolio",
     "write_backtest_outputs",
 ]

@@ -269,6 +269,26 @@ class IbkrBroker:
             self.min_ticks[asset.symbol] = float(details.minTick or 0.01)
         return self.contracts
 
+    async def qualify_asset(self, asset: Asset) -> int:
+        """The conId of a listing not yet in the portfolio (to accept a new asset).
+
+        Raises:
+            BrokerError: unknown or ambiguous for IBKR (named with its listing).
+        """
+        from ib_async import Stock
+
+        await self.connect()
+        wanted = Stock(
+            asset.symbol, asset.exchange, asset.currency, primaryExchange=asset.primary_exchange
+        )
+        found = await self.ib.reqContractDetailsAsync(wanted)
+        if len(found) != 1:
+            raise BrokerError(
+                f"IBKR {'finds several' if found else 'does not know'} {asset.symbol} on "
+                f"{asset.exchange} in {asset.currency}: check the symbol, exchange and currency"
+            )
+        return found[0].contract.conId
+
     async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
         """Snapshot quotes; symbols without a live subscription are asked again as delayed."""
         errors: dict[str, int] = {}

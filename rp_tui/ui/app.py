@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from textual.notifications import SeverityLevel
 
 from rp_tui.broker.base import Broker
 from rp_tui.errors import UserError
+from rp_tui.portfolio_file import FileChangedError, PortfolioFile
 from rp_tui.services import (
     Plan,
     Session,
@@ -20,8 +22,10 @@ from rp_tui.services import (
     make_broker,
     set_trading_state,
     trading_state,
+    with_portfolio,
 )
 from rp_tui.ui.backtest_screen import BacktestScreen
+from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.connect_failed import ConnectFailedScreen
 from rp_tui.ui.dashboard import DashboardScreen
@@ -59,6 +63,8 @@ class RpTuiApp(App[None]):
     ) -> None:
         super().__init__()
         self.session, self.broker = session, broker
+        self.portfolio_file = PortfolioFile(session.portfolio.path)  # edits, undo, saves
+        self._asked_reload = False
         self.connection = ""  # the broker's last status line (IBKR), shown on the dashboard
         self._supervising = False
         self._watch_broker()
@@ -76,7 +82,7 @@ class RpTuiApp(App[None]):
         if problem:
             self.theme_problems.append(problem)
         self.theme = name
-        self.sub_title = f"{session.portfolio.path.name}, {broker.kind}"
+        self.sub_title = self._subtitle()
 
     def notify(
         self,
@@ -121,6 +127,87 @@ class RpTuiApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(problem, title="Theme", severity="warning", timeout=10)
+        self.set_interval(2.0, self._watch_file)
+
+    # -- portfolio.toml ----------------------------------------------------------------
+
+    def _watch_file(self) -> None:
+        """Offer to reload portfolio.toml when another program changed it."""
+        if self._asked_reload or not self.portfolio_file.changed_on_disk():
+            return
+        self._asked_reload = True
+
+        def answered(choice: str | None) -> None:
+            if choice != "reload":
+                return  # keep ours: asked again only after the next save
+            self._asked_reload = False
+            try:
+                self.portfolio_file.reload()
+            except UserError as exc:
+                self.notify(str(exc), title="Not reloaded", severity="error", timeout=10)
+                return
+            self.portfolio_edited()
+
+        keep = "k", "keep mine", "keep"
+        self.push_screen(
+            ChoiceScreen(
+                "portfolio.toml changed",
+                f"{self.portfolio_file.path} changed on disk.",
+                [("r", "reload it", "reload"), keep],
+            ),
+            answered,
+        )
+
+    def portfolio_edited(self) -> None:
+        """Apply the edited portfolio: new targets, drift and orders (not saved yet)."""
+        try:
+            self.session = with_portfolio(self.session, self.portfolio_file.portfolio)
+        except UserError as exc:
+            self.notify(str(exc), title="Edit not applied", severity="error", timeout=10)
+            return
+        if self.broker.kind == "demo":
+            self.broker = make_broker(self.session, "demo")
+        else:
+            self.broker.assets, self.broker.fees = self.session.portfolio.assets, self.session.fees
+        self.sub_title = self._subtitle()
+        self.action_refresh_plan()
+
+    def save_portfolio(self, overwrite: bool = False) -> bool:
+        """Write portfolio.toml (comments kept); ask before overwriting outside changes."""
+        try:
+            self.portfolio_file.save(overwrite=overwrite)
+        except FileChangedError as exc:
+
+            def answered(choice: str | None) -> None:
+                if choice == "overwrite":
+                    self.save_portfolio(overwrite=True)
+                elif choice == "reload":
+                    self.portfolio_file.reload()
+                    self.portfolio_edited()
+
+            self.push_screen(
+                ChoiceScreen(
+                    "Not saved",
+                    str(exc),
+                    [("o", "overwrite", "overwrite"), ("r", "reload theirs", "reload")],
+                ),
+                answered,
+            )
+            return False
+        self._asked_reload = False
+        self.sub_title = self._subtitle()
+        self.notify(f"Saved {self.portfolio_file.path.name}")
+        return True
+
+    def _subtitle(self) -> str:
+        mark = " (modified)" if self.portfolio_file.dirty else ""
+        return f"{self.session.portfolio.path.name}{mark}, {self.broker.kind}"
+
+    def action_edit(self) -> None:
+        """The targets editor: assets, budgets, bounds and rules."""
+        from rp_tui.ui.editor import EditorScreen
+
+        self.push_screen(EditorScreen())
 
     # -- plan --------------------------------------------------------------------------
 
@@ -155,7 +242,7 @@ class RpTuiApp(App[None]):
         self.workers.cancel_group(self, "connection")
         self.broker = make_broker(self.session, "demo")
         self.connection, self._supervising = "", False
-        self.sub_title = f"{self.session.portfolio.path.name}, demo"
+        self.sub_title = self._subtitle()
         self.notify("Switched to the demo account")
         self.action_refresh_plan()
 
@@ -222,6 +309,22 @@ class RpTuiApp(App[None]):
         """Quit, unless orders are in flight (their fills must be seen and saved)."""
         if self.executing:
             self.notify("Orders are being sent; quit when they are done", severity="warning")
+            return
+        if self.portfolio_file.dirty:
+
+            def answered(choice: str | None) -> None:
+                if choice == "discard" or (choice == "save" and self.save_portfolio()):
+                    getattr(self.broker, "disconnect", lambda: None)()
+                    self.exit()
+
+            self.push_screen(
+                ChoiceScreen(
+                    "Unsaved changes",
+                    f"{self.portfolio_file.path.name} has unsaved edits.",
+                    [("s", "save and quit", "save"), ("d", "discard and quit", "discard")],
+                ),
+                answered,
+            )
             return
         getattr(self.broker, "disconnect", lambda: None)()
         await super().action_quit()
@@ -307,7 +410,10 @@ class RpTuiApp(App[None]):
         position = names.index(self.theme) + 1 if self.theme in names else 0
         following = names[position % len(names)]
         self.theme = following
-        self.notify(f"Theme {following}", timeout=2)
+        with contextlib.suppress(UserError):  # remembered in portfolio.toml at the next save
+            self.portfolio_file.set_value("ui", "theme", following)
+        self.sub_title = self._subtitle()
+        self.notify(f"Theme {following} (saved with the portfolio: e, then ctrl+s)", timeout=3)
 
 
 def run_app(session: Session, broker: Broker) -> None:

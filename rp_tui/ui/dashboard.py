@@ -97,6 +97,7 @@ class DashboardScreen(Screen):
         Binding("b", "app.backtest", "Backtest"),
         Binding("v", "app.risk", "Risk"),
         Binding("l", "app.log", "Log"),
+        Binding("e", "app.edit", "Edit"),
         Binding("d", "toggle_drift", "Drift: weight / risk", show=False),
         Binding("k", "app.trading_state", "Kill switch", show=False),
         Binding("r", "app.refresh_plan", "Refresh", show=False),
