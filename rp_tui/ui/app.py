@@ -54,7 +54,7 @@ class RpTuiApp(App[None]):
     TITLE = "rp-tui"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("t", "cycle_theme", "Theme"),
+        Binding("t", "cycle_theme", "Theme", show=False),  # listed by ?, not the footer
         Binding("question_mark", "help", "Help"),
     ]
 

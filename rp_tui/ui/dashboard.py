@@ -84,6 +84,27 @@ def totals_text(plan: Plan) -> str:
     )
 
 
+def rules_text(session: Session) -> str:
+    """The allocation inputs in one line: method, estimator, lookback, budgets, bounds,
+    asset-class groups and the volatility target (edited with ``e``)."""
+    p = session.portfolio
+    s = p.strategy
+    budgets = [a for a in p.assets if a.budget is not None]
+    budget_text = "equal" if not budgets else " ".join(f"{a.symbol} {a.budget:g}" for a in budgets)
+    bounds = [
+        f"{a.symbol} {a.min_weight:.0%}-{a.max_weight:.0%}"
+        for a in p.assets
+        if a.min_weight > 0 or a.max_weight < 1
+    ]
+    groups = [f"{name} {lo:.0%}" + (f"-{hi:.0%}" if hi != lo else "") for name, lo, hi in p.groups]
+    target = f"; vol target {s.target_volatility:.0%}" if s.target_volatility else ""
+    return (
+        f"Rules: {s.method}, {s.estimator} covariance, {s.lookback}d; budgets {budget_text};"
+        f" bounds {', '.join(bounds) or 'none'}; classes {', '.join(groups) or 'none'}"
+        f"{target}"
+    )
+
+
 class DashboardScreen(Screen):
     """Positions, target weights and drift of the account; the app's home screen.
 
@@ -178,7 +199,9 @@ class DashboardScreen(Screen):
                 data,
                 key=p.symbol,
             )
-        self.query_one("#totals", Static).update(Text(totals_text(plan)))
+        self.query_one("#totals", Static).update(
+            Text(f"{totals_text(plan)}\n{rules_text(self.app.session)}")
+        )
         self.update_status()
 
     def show_error(self, message: str) -> None:

@@ -111,8 +111,8 @@ class EditorScreen(Screen):
     BINDINGS = [
         Binding("enter", "edit", "Edit", priority=True),
         Binding("tab", "switch_table", "Assets / rules", show=False),
-        Binding("a", "add", "Add asset"),
-        Binding("x", "remove", "Remove asset"),
+        Binding("a", "add", "Add"),
+        Binding("x", "remove", "Remove"),
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "app.pop_screen", "Back"),

@@ -55,7 +55,7 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         status = text.splitlines()[1]
         assert "demo DEMO-RP1" in status and "erc 252d" in status
         assert "as of 2022-12-28" in status and "band 1.00 pp" in status
-        for key in ("p Preview", "b Backtest", "q Quit", "t Theme"):
+        for key in ("p Preview", "b Backtest", "q Quit", "? Help"):
             assert key in text  # the footer, at 80 columns
 
 
