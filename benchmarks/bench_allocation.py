@@ -12,18 +12,9 @@ import time
 import warnings
 
 import numpy as np
+from timing import best_of
 
 warnings.filterwarnings("ignore")
-
-
-def best_of(fn, repeat: int, number: int) -> float:
-    rounds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        rounds.append((time.perf_counter() - start) / number)
-    return min(rounds)
 
 
 def rc_error(weights: np.ndarray, cov: np.ndarray) -> float:

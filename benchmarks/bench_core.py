@@ -12,19 +12,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def best_of(fn, repeat: int, number: int) -> float:
-    """Best mean seconds per call over ``repeat`` rounds of ``number`` calls."""
-    rounds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        rounds.append((time.perf_counter() - start) / number)
-    return min(rounds)
 
 
 def process_seconds(argv: list[str], runs: int) -> float:

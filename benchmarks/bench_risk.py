@@ -7,18 +7,8 @@ Run: ``.venv/bin/python benchmarks/bench_risk.py``. Prints a table; asserts noth
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of
 
 
 def main() -> None:

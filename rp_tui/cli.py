@@ -14,18 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rp_tui import __version__
-
-METHODS = (
-    "erc",
-    "risk-budget",
-    "inverse-vol",
-    "downside-erc",
-    "min-variance",
-    "mean-variance",
-    "hrp",
-)
-FREQUENCIES = ("weekly", "monthly", "quarterly")
-FEE_PLANS = ("ibkr-fixed", "none")
+from rp_tui.domain.names import FEE_PLANS, FREQUENCIES, METHODS
 
 
 def _positive_int(text: str) -> int:

@@ -11,23 +11,11 @@ from typing import Any
 import numpy as np
 
 from rp_tui.domain.constraints import Constraints, Group, InfeasibleError
+from rp_tui.domain.names import ESTIMATORS, FEE_PLANS, FREQUENCIES, METHODS, RETURN_KINDS
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.domain.strategy import AllocationSpec
 from rp_tui.errors import ConfigError
 
-METHODS = (
-    "erc",
-    "risk-budget",
-    "inverse-vol",
-    "downside-erc",
-    "min-variance",
-    "mean-variance",
-    "hrp",
-)
-ESTIMATORS = ("sample", "ewma", "ledoit-wolf")
-RETURN_KINDS = ("simple", "log")
-FREQUENCIES = ("weekly", "monthly", "quarterly")
-FEE_PLANS = ("ibkr-fixed", "none")
 BROKER_KINDS = ("demo", "ibkr")
 ORDER_TYPES = ("limit", "market", "adaptive")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")

@@ -11,13 +11,8 @@ Sources:
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from scipy.linalg.lapack import dposv, dpotrf
-
-Method = Literal["erc", "inverse-vol"]
-METHODS: tuple[str, ...] = ("erc", "inverse-vol")
 
 _MAX_NEWTON_STEPS = 100
 _RESIDUAL_TOL = 1e-10  # relative error of each risk contribution against its budget
@@ -142,17 +137,3 @@ def erc_weights(
             x_next = x - t * step
         x = x_next
     raise AllocationError("ERC did not converge: is the covariance positive definite?")
-
-
-def target_weights(method: str, cov: np.ndarray) -> np.ndarray:
-    """Weights for ``method`` (one of :data:`METHODS`), shape ``(n_assets,)``, summing to 1.
-
-    Raises:
-        ValueError: an unknown method.
-        AllocationError: see :func:`erc_weights`.
-    """
-    if method == "erc":
-        return erc_weights(cov)
-    if method == "inverse-vol":
-        return inverse_vol_weights(cov)
-    raise ValueError(f"unknown allocation method {method!r}; choose one of {', '.join(METHODS)}")

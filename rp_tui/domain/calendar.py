@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-FREQUENCIES: tuple[str, ...] = ("weekly", "monthly", "quarterly")
+from rp_tui.domain.names import FREQUENCIES
+
 ANCHORS: tuple[str, ...] = ("last", "first")
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rp_tui.domain.names import ESTIMATORS
 from rp_tui.domain.returns import sample_covariance
-
-ESTIMATORS: tuple[str, ...] = ("sample", "ewma", "ledoit-wolf")
 
 
 def ewma_covariance(returns: np.ndarray, half_life: float) -> np.ndarray:

@@ -25,16 +25,8 @@ from rp_tui.domain.constraints import Constraints
 from rp_tui.domain.covariance import estimate_covariance, semi_covariance
 from rp_tui.domain.hrp import hrp_weights
 from rp_tui.domain.metrics import TRADING_DAYS
+from rp_tui.domain.names import METHODS
 
-METHODS: tuple[str, ...] = (
-    "erc",
-    "risk-budget",
-    "inverse-vol",
-    "downside-erc",
-    "min-variance",
-    "mean-variance",
-    "hrp",
-)
 RISK_BUDGETING = ("erc", "risk-budget", "downside-erc")
 
 
