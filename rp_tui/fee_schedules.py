@@ -26,7 +26,7 @@ def schedule_for(plan: str, asset: Asset) -> FeeSchedule:
     """The schedule that prices an order in ``asset`` under fee ``plan``.
 
     Args:
-        plan: ``"ibkr-fixed"`` or ``"none"``.
+        plan: ``"ibkr-fixed"``, ``"ibkr-tiered"`` or ``"none"``.
         asset: the listing (exchange / primary exchange and currency decide).
 
     Raises:
@@ -36,10 +36,11 @@ def schedule_for(plan: str, asset: Asset) -> FeeSchedule:
         return NO_FEES
     venue = asset.primary_exchange or asset.exchange
     for region in _fee_data()["listings"].values():
+        by_currency = region.get(plan, {})
         if (venue in region["exchanges"] or asset.exchange in region["exchanges"]) and (
-            asset.currency in region["currencies"]
+            asset.currency in by_currency
         ):
-            return fee_schedules()[region["currencies"][asset.currency]]
+            return fee_schedules()[by_currency[asset.currency]]
     raise ConfigError(
         "portfolio.toml",
         f"no {plan} commission schedule for {asset.symbol} on {asset.exchange} in "

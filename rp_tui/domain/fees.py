@@ -31,6 +31,12 @@ class FeeSchedule:
         maximum: cap per order as an amount (``inf`` = none).
         sell_per_share: regulatory fee per share sold (FINRA TAF), added after the cap.
         sell_maximum: cap per order of that fee (``inf`` = none).
+        pass_through_rate: third-party fees as a fraction of the commission (IBKR Tiered:
+            NYSE and FINRA pass-through).
+        extra_per_share: clearing or exchange fee per share (Tiered), after the cap.
+        extra_rate_of_value, extra_minimum: an exchange fee as a fraction of value, with its
+            own minimum per order (LSE: 0.45 bp, at least GBP 0.10).
+        extra_per_order: a flat fee per order (LSE clearing).
         source, as_of, confidence: where the figures come from (V verified, S secondary, U
             unconfirmed; see the fee data file).
     """
@@ -45,6 +51,11 @@ class FeeSchedule:
     maximum: float = math.inf
     sell_per_share: float = 0.0
     sell_maximum: float = math.inf
+    pass_through_rate: float = 0.0
+    extra_per_share: float = 0.0
+    extra_rate_of_value: float = 0.0
+    extra_minimum: float = 0.0
+    extra_per_order: float = 0.0
     source: str = ""
     as_of: str = ""
     confidence: str = ""
@@ -73,14 +84,25 @@ class FeeTable:
         self._maximum = column("maximum")
         self._sell_per_share = column("sell_per_share")
         self._sell_maximum = column("sell_maximum")
+        self._pass_through = column("pass_through_rate")
+        self._extra_per_share = column("extra_per_share")
+        self._extra_rate = column("extra_rate_of_value")
+        self._extra_minimum = column("extra_minimum")
+        self._extra_per_order = column("extra_per_order")
         self._zeros = np.zeros(len(self.schedules))
         self._zeros.flags.writeable = False  # shared: callers only read commissions
-        self._free = not (
-            self._per_share.any()
-            or self._rate.any()
-            or self._minimum.any()
-            or self._sell_per_share.any()
+        charges = (
+            self._per_share,
+            self._rate,
+            self._minimum,
+            self._sell_per_share,
+            self._pass_through,
+            self._extra_per_share,
+            self._extra_rate,
+            self._extra_minimum,
+            self._extra_per_order,
         )
+        self._free = not any(c.any() for c in charges)
 
     @property
     def free(self) -> bool:
@@ -107,7 +129,13 @@ class FeeTable:
         with np.errstate(invalid="ignore"):  # inf cap × 0 value: masked out below
             cap = np.minimum(self._max_rate * value, self._maximum)
         capped = np.minimum(np.maximum(base, self._minimum), cap)
+        third_party = (
+            self._pass_through * capped
+            + self._extra_per_share * shares
+            + np.maximum(self._extra_rate * value, self._extra_minimum)
+            + self._extra_per_order
+        )
         regulatory = np.where(
             quantities < 0, np.minimum(self._sell_per_share * shares, self._sell_maximum), 0.0
         )
-        return np.where(shares > 0, capped + regulatory, 0.0)
+        return np.where(shares > 0, capped + third_party + regulatory, 0.0)

@@ -13,4 +13,4 @@ METHODS: tuple[str, ...] = (
 ESTIMATORS: tuple[str, ...] = ("sample", "ewma", "ledoit-wolf")
 RETURN_KINDS: tuple[str, ...] = ("simple", "log")
 FREQUENCIES: tuple[str, ...] = ("weekly", "monthly", "quarterly")
-FEE_PLANS: tuple[str, ...] = ("ibkr-fixed", "none")
+FEE_PLANS: tuple[str, ...] = ("ibkr-fixed", "ibkr-tiered", "none")

@@ -69,3 +69,18 @@ def test_commission_is_monotone_and_bounded(q, extra, price):
     small, large = one(US, q, price), one(US, q + extra, price)
     assert 0 < small <= large + 1e-12
     assert small <= 0.01 * q * price + 1e-9  # never above 1 % of value
+
+
+def tiered(asset: Asset, quantity: float, price: float) -> float:
+    table = FeeTable([schedule_for("ibkr-tiered", asset)])
+    return float(table.commission(np.array([quantity]), np.array([price]))[0])
+
+
+def test_ibkr_tiered_adds_clearing_exchange_and_pass_through_fees():
+    # 1,000 US shares at 50: 3.50 commission, 0.20 clearing, NYSE+FINRA 0.000738 × 3.50
+    assert tiered(US, 1000, 50.0) == pytest.approx(3.50 + 0.20 + 0.000738 * 3.50)
+    assert tiered(US, 10, 50.0) == pytest.approx(0.35 + 0.002 + 0.000738 * 0.35)  # minimum
+    # LSE GBP: 0.05 % of 10,000, exchange 0.45 bp (min 0.10), clearing 0.06
+    assert tiered(LSE_GBP, 100, 100.0) == pytest.approx(5.00 + 0.45 + 0.06)
+    assert tiered(LSE_GBP, 10, 10.0) == pytest.approx(1.00 + 0.10 + 0.06)
+    assert tiered(US, 1000, 50.0) < one(US, 1000, 50.0)  # tiered is cheaper at this size
