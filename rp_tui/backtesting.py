@@ -40,7 +40,8 @@ class BacktestOptions:
     ``fees`` is ``"ibkr-fixed"`` or ``"none"``; money in base currency; ``band`` a fraction
     (of NAV, or of each target with ``relative_band``); ``slippage_bp`` basis points;
     ``contribution`` cash per ``contribution_frequency`` period (< 0 withdraws);
-    ``benchmarks``: ``equal-weight``, ``buy-and-hold`` or a symbol of the price file.
+    ``benchmarks``: ``equal-weight``, ``buy-and-hold``, a symbol of the price file (held),
+    or a fixed mix such as ``SPY:0.6,AGG:0.4`` (rebalanced on the same calendar, no costs).
     ``calendar``: an exchange MIC (``XNYS``), ``"file"`` for the price file's dates, or
     ``None`` for the first asset's exchange.
     """
@@ -111,6 +112,26 @@ class BacktestReport:
             "stats": self.stats(),
             "benchmarks": {name: self.stats(b) for name, b in self.benchmarks.items()},
         }
+
+
+def _benchmark_mix(name: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """``"SPY"`` or ``"SPY:0.6,AGG:0.4"`` as symbols and weights summing to 1.
+
+    Raises:
+        DataError: a malformed weight.
+    """
+    symbols, weights = [], []
+    for part in name.upper().split(","):
+        symbol, _, weight = part.partition(":")
+        try:
+            weights.append(float(weight) if weight else 1.0)
+        except ValueError as exc:
+            raise DataError(f"benchmark {name!r}: {weight!r} is not a weight") from exc
+        symbols.append(symbol.strip())
+    mix = np.array(weights)
+    if not np.all(mix > 0):
+        raise DataError(f"benchmark {name!r}: weights must be > 0")
+    return tuple(symbols), mix / mix.sum()
 
 
 def _sessions(session, options: BacktestOptions, history):
@@ -195,16 +216,17 @@ def backtest(
             runs.append((name, history, fees, spec, equal_weight))
         elif name == "buy-and-hold":
             runs.append((name, history, fees, replace(spec, rebalance_once=True), weights))
-        else:
-            symbol = session.universe.select((name.upper(),)).until(options.end)
-            single = fee_table("none", session.portfolio.assets[:1])
-            hold = replace(
-                spec,
-                rebalance_once=True,
-                contribution=0.0,
-                rules=replace(rules, whole_shares=False, mode="full"),
+        else:  # symbols of the price file: "SPY" held, or "SPY:0.6,AGG:0.4" rebalanced
+            symbols, mix = _benchmark_mix(name)
+            prices = session.universe.select(symbols).until(options.end)
+            free = fee_table("none", session.portfolio.assets[:1] * len(symbols))
+            frictionless = replace(
+                rules, whole_shares=False, mode="full", band=0.0, cash_buffer=0.0
             )
-            runs.append((name.upper(), symbol, single, hold, equal_weight))
+            bench = replace(
+                spec, contribution=0.0, rules=frictionless, rebalance_once=len(symbols) == 1
+            )
+            runs.append((name.upper(), prices, free, bench, lambda _window, mix=mix: mix))
 
     results: dict[str, BacktestResult] = {}
     for i, (name, prices, run_fees, run_spec, allocator) in enumerate(runs):

@@ -199,3 +199,31 @@ def test_risk_json(capsys):
     assert doc["correlation"]["MTUM"]["MTUM"] == pytest.approx(1.0)
     _, again, _ = run(capsys, "risk", "--format", "json", "--paths", "5000", "--seed", "3")
     assert json.loads(again)["var"] == doc["var"], "seeded Monte Carlo is reproducible"
+
+
+def test_benchmarks_symbol_mix_and_buy_and_hold(capsys):
+    from rp_tui.prices import load_prices
+
+    code, out, _ = run(
+        capsys,
+        "backtest",
+        "--format",
+        "json",
+        "--benchmark",
+        "USMV",
+        "--benchmark",
+        "MTUM:0.6,USMV:0.4",
+        "--benchmark",
+        "buy-and-hold",
+    )
+    doc = json.loads(out)
+    assert code == 0 and set(doc["benchmarks"]) == {"USMV", "MTUM:0.6,USMV:0.4", "buy-and-hold"}
+    h = load_prices()
+    start, end = (list(h.dates.astype(str)).index(d) for d in (doc["start"], doc["end"]))
+    usmv = h.closes[end, 3] / h.closes[start, 3]
+    years = (h.dates[end] - h.dates[start]).astype(float) / 365.25
+    assert doc["benchmarks"]["USMV"]["cagr"] == pytest.approx(usmv ** (1 / years) - 1, rel=1e-9)
+    assert doc["benchmarks"]["MTUM:0.6,USMV:0.4"]["rebalances"] == doc["rebalances"]
+    assert doc["benchmarks"]["buy-and-hold"]["rebalances"] == 1
+    code, _, err = run(capsys, "backtest", "--benchmark", "SPY")
+    assert code == 2 and "no prices for SPY" in err
