@@ -43,7 +43,9 @@ class BacktestOptions:
     ``benchmarks``: ``equal-weight``, ``buy-and-hold``, a symbol of the price file (held),
     or a fixed mix such as ``SPY:0.6,AGG:0.4`` (rebalanced on the same calendar, no costs).
     ``calendar``: an exchange MIC (``XNYS``), ``"file"`` for the price file's dates, or
-    ``None`` for the first asset's exchange.
+    ``None`` for the first asset's exchange. ``fx_path``: a CSV like the price file with one
+    column per currency: base currency per unit of it (needed when listings are quoted in
+    other currencies than the base).
     """
 
     start: str | None = None
@@ -66,6 +68,7 @@ class BacktestOptions:
     slippage_bp: float = 0.0
     calendar: str | None = None
     benchmarks: tuple[str, ...] = ("equal-weight",)
+    fx_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,38 @@ def _benchmark_mix(name: str) -> tuple[tuple[str, ...], np.ndarray]:
     return tuple(symbols), mix / mix.sum()
 
 
+def fx_rates(session, history, fx_path: str | None):
+    """Base currency per unit of each asset's currency on each date, ``(n_days, n_assets)``,
+    and the mask of foreign listings; ``(None, None)`` when all are in the base currency.
+
+    Raises:
+        DataError: foreign listings without ``fx_path``, a currency the FX file lacks, or
+            prices on dates before its first rate.
+    """
+    from rp_tui.prices import load_prices
+
+    p = session.portfolio
+    foreign = np.array([a.currency != p.base_currency for a in p.assets])
+    if not foreign.any():
+        return None, None
+    if fx_path is None:
+        codes = sorted({a.currency for a in p.assets} - {p.base_currency})
+        raise DataError(
+            f"{', '.join(codes)} listings in a {p.base_currency} portfolio: pass --fx CSV with "
+            f"a Date column and one column per currency ({', '.join(codes)}: "
+            f"{p.base_currency} per unit)"
+        )
+    rates = load_prices(fx_path)
+    rows = np.searchsorted(rates.dates, history.dates, side="right") - 1
+    if rows[0] < 0:
+        raise DataError(f"{fx_path}: no rate on or before {history.dates[0]}")
+    fx = np.ones((len(history.dates), len(p.assets)))
+    for i, asset in enumerate(p.assets):
+        if foreign[i]:
+            fx[:, i] = rates.select((asset.currency,)).closes[rows, 0]  # last known rate
+    return fx, foreign
+
+
 def _sessions(session, options: BacktestOptions, history):
     """Exchange trading days covering the history, or None to use the file's dates."""
     from rp_tui.calendars import calendar_for, trading_sessions
@@ -191,6 +226,15 @@ def backtest(
         max_commission_ratio=options.max_commission_ratio,
         slippage_bp=options.slippage_bp,
     )
+    fx, foreign = fx_rates(session, history, options.fx_path)
+    if fx is not None:
+        from rp_tui.fee_schedules import conversion_fee
+
+        rate, minimum, minimum_ccy = conversion_fee(options.fees or session.portfolio.fee_plan)
+        currencies = [a.currency for a in session.portfolio.assets]
+        # the minimum is in USD: in base currency at the first date's rate (or 1 for USD)
+        to_base = fx[0, currencies.index(minimum_ccy)] if minimum_ccy in currencies else 1.0
+        rules = replace(rules, fx_rate_of_value=rate, fx_minimum=minimum * to_base)
     spec = BacktestSpec(
         lookback,
         rebalance,
@@ -210,12 +254,13 @@ def backtest(
         last[:] = [result.weights / result.scale if result.scale else result.weights]
         return result.weights
 
-    runs = [("strategy", history, fees, spec, weights)]
+    in_base = (fx, foreign)  # the portfolio's listings, valued in base currency
+    runs = [("strategy", history, fees, spec, weights, in_base)]
     for name in options.benchmarks:
         if name == "equal-weight":
-            runs.append((name, history, fees, spec, equal_weight))
+            runs.append((name, history, fees, spec, equal_weight, in_base))
         elif name == "buy-and-hold":
-            runs.append((name, history, fees, replace(spec, rebalance_once=True), weights))
+            runs.append((name, history, fees, replace(spec, rebalance_once=True), weights, in_base))
         else:  # symbols of the price file: "SPY" held, or "SPY:0.6,AGG:0.4" rebalanced
             symbols, mix = _benchmark_mix(name)
             prices = session.universe.select(symbols).until(options.end)
@@ -226,14 +271,25 @@ def backtest(
             bench = replace(
                 spec, contribution=0.0, rules=frictionless, rebalance_once=len(symbols) == 1
             )
-            runs.append((name.upper(), prices, free, bench, lambda _window, mix=mix: mix))
+            runs.append(
+                (name.upper(), prices, free, bench, lambda _window, mix=mix: mix, (None, None))
+            )
 
     results: dict[str, BacktestResult] = {}
-    for i, (name, prices, run_fees, run_spec, allocator) in enumerate(runs):
+    for i, (name, prices, run_fees, run_spec, allocator, (rates, mask)) in enumerate(runs):
         step = None if progress is None else (lambda f, i=i: progress((i + f) / len(runs)))
         try:
             results[name] = run_backtest(
-                prices.dates, prices.closes, run_fees, run_spec, allocator, step, cancelled, start
+                prices.dates,
+                prices.closes,
+                run_fees,
+                run_spec,
+                allocator,
+                step,
+                cancelled,
+                start,
+                rates,
+                mask,
             )
         except BacktestError as exc:
             raise DataError(f"{prices.source}: {name}: {exc}") from exc

@@ -294,6 +294,12 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         help="fills this many basis points worse than the close",
     )
     backtest.add_argument(
+        "--fx",
+        metavar="CSV",
+        help="FX rates for listings in other "
+        "currencies: Date, then base currency per unit of each currency",
+    )
+    backtest.add_argument(
         "--calendar",
         metavar="MIC",
         help="exchange calendar (XNYS, XLON…) or 'file' for the price dates",
@@ -497,6 +503,7 @@ def _backtest_options(args: argparse.Namespace, **overrides):
         slippage_bp=args.slippage_bp,
         calendar=args.calendar,
         benchmarks=tuple(args.benchmark or ("equal-weight",)),
+        fx_path=args.fx,
     )
     fields.update(overrides)
     return BacktestOptions(**fields)

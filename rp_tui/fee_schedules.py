@@ -52,3 +52,12 @@ def schedule_for(plan: str, asset: Asset) -> FeeSchedule:
 def fee_table(plan: str, assets: tuple[Asset, ...]) -> FeeTable:
     """One schedule per asset, in asset order. Raises :class:`ConfigError` as above."""
     return FeeTable([schedule_for(plan, asset) for asset in assets])
+
+
+def conversion_fee(plan: str) -> tuple[float, float, str]:
+    """``(rate_of_value, minimum, minimum's currency)`` of a currency conversion under
+    ``plan`` (IBKR IDEALPRO for both IBKR plans; nothing under ``"none"``)."""
+    if plan == "none":
+        return 0.0, 0.0, "USD"
+    data = _fee_data()["conversion"]["ibkr"]
+    return float(data["rate_of_value"]), float(data["minimum"]), str(data["currency"])

@@ -22,7 +22,7 @@ from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
 from rp_tui.domain.returns import simple_returns
 from rp_tui.domain.strategy import allocate
 from rp_tui.errors import BrokerError, DataError, UserError
-from rp_tui.fee_schedules import fee_table
+from rp_tui.fee_schedules import conversion_fee, fee_table
 from rp_tui.prices import PriceHistory, load_prices
 
 
@@ -341,10 +341,25 @@ def plan_from_snapshot(session: Session, snapshot: AccountSnapshot, targets: Tar
     prices = np.where(prices > 0, prices, 1.0)  # placeholder for unheld, frozen assets
     fx = np.array([snapshot.fx.get(a.currency, 1.0) for a in assets])
     strategy = session.portfolio.strategy
-    rules = RebalanceRules(band=strategy.band, cash_buffer=strategy.cash_buffer)
+    foreign = np.array([a.currency != snapshot.base_currency for a in assets])
+    rate, minimum, minimum_ccy = conversion_fee(session.portfolio.fee_plan)
+    rules = RebalanceRules(
+        band=strategy.band,
+        cash_buffer=strategy.cash_buffer,
+        fx_rate_of_value=rate,
+        fx_minimum=minimum * snapshot.fx.get(minimum_ccy, 1.0),
+    )
     try:
         sized = plan_rebalance(
-            quantities, prices, snapshot.cash, targets.weights, rules, session.fees, fx, frozen
+            quantities,
+            prices,
+            snapshot.cash,
+            targets.weights,
+            rules,
+            session.fees,
+            fx,
+            frozen,
+            foreign=foreign,
         )
     except ValueError as exc:
         raise DataError(f"account {snapshot.account}: {exc}") from exc

@@ -124,6 +124,8 @@ def run_backtest(
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     start: np.datetime64 | None = None,
+    fx: np.ndarray | None = None,
+    foreign: np.ndarray | None = None,
 ) -> BacktestResult:
     """Replay ``allocate`` under ``spec`` over a price history.
 
@@ -136,6 +138,10 @@ def run_backtest(
         progress: called with the fraction of rebalances done, in [0, 1].
         cancelled: polled before each rebalance; True stops with :class:`BacktestCancelled`.
         start: first allowed rebalance date; earlier rows still feed the lookback.
+        fx: base currency per unit of each listing's currency, ``(n_days, n_assets)``
+            (``None``: everything is in the base currency). Returns for the covariance stay
+            in each listing's currency; values, cash and NAV are in base currency.
+        foreign: ``(n_assets,)`` bool, listings whose flows pay the conversion commission.
 
     Returns:
         A :class:`BacktestResult`.
@@ -203,9 +209,18 @@ def run_backtest(
             current = None
         if current is not None:
             if withdraw:
-                withdraw = min(withdraw, cash + prices[day] @ holdings)
+                value = prices[day] if fx is None else prices[day] * fx[day]
+                withdraw = min(withdraw, cash + value @ holdings)
             plan = plan_rebalance(
-                holdings, prices[day], cash, current, rules, fees, withdraw=withdraw
+                holdings,
+                prices[day],
+                cash,
+                current,
+                rules,
+                fees,
+                None if fx is None else fx[day],
+                withdraw=withdraw,
+                foreign=foreign,
             )
             if day in rebalance_days:
                 drift[k] = np.abs(plan.drift).mean()
@@ -225,7 +240,8 @@ def run_backtest(
             progress((e + 1) / events.size)
 
     segment = np.searchsorted(events, np.arange(first, len(dates)), side="right") - 1
-    held = prices[first:] * held_after[segment]
+    value_prices = prices if fx is None else prices * fx
+    held = value_prices[first:] * held_after[segment]
     equity = cash_after[segment] + held.sum(axis=1)
     curve_dates = dates[first:]
     years = (curve_dates[-1] - curve_dates[0]).astype(float) / 365.25

@@ -46,6 +46,10 @@ class RebalanceRules:
         max_commission_ratio: skip a trade whose commission exceeds this fraction of the
             value it moves towards target (``inf`` = never skip).
         slippage_bp: fills this many basis points worse than the reference price.
+        fx_rate_of_value: currency-conversion commission, a fraction of the base-currency
+            value converted (IBKR IDEALPRO: 0.00002 = 0.2 bp), charged on the net flow into
+            or out of the assets quoted in another currency (``foreign``).
+        fx_minimum: its minimum per rebalance with a conversion, base currency.
     """
 
     band: float = 0.0
@@ -57,6 +61,8 @@ class RebalanceRules:
     min_trade_value: float = 0.0
     max_commission_ratio: float = math.inf
     slippage_bp: float = 0.0
+    fx_rate_of_value: float = 0.0
+    fx_minimum: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class RebalancePlan:
         notional: ``|quantity| × price`` in each listing's currency.
         commissions: estimated commission per order, listing currency.
         cash_after: cash after every order and commission, base currency.
-        total_commission: Σ commissions converted to base currency.
+        total_commission: Σ commissions converted to base currency, with the
+            currency-conversion commission (``fx_commission``).
         fill_prices: prices the orders fill at (reference ± slippage), ``(n_assets,)``.
     """
 
@@ -86,6 +93,7 @@ class RebalancePlan:
     cash_after: float
     total_commission: float
     fill_prices: np.ndarray | None = None
+    fx_commission: float = 0.0
 
 
 def fit_buys(
@@ -161,6 +169,15 @@ def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
     return np.where(keep, q, 0.0)
 
 
+def _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules) -> float:
+    """Commission on converting the net foreign flow (an upper bound before buys shrink)."""
+    if foreign is None or not rules.fx_rate_of_value or not np.any(foreign):
+        return 0.0
+    prices = np.where(signed > 0, buy_prices, sell_prices)
+    flow = float(np.abs((signed * prices * fx)[np.asarray(foreign, dtype=bool)].sum()))
+    return max(rules.fx_rate_of_value * flow, rules.fx_minimum) if flow > 0 else 0.0
+
+
 def plan_rebalance(
     quantities: np.ndarray,
     prices: np.ndarray,
@@ -171,6 +188,7 @@ def plan_rebalance(
     fx: np.ndarray | None = None,
     frozen: np.ndarray | None = None,
     withdraw: float = 0.0,
+    foreign: np.ndarray | None = None,
 ) -> RebalancePlan:
     """Size the orders that bring holdings to ``targets`` under ``rules``.
 
@@ -186,6 +204,8 @@ def plan_rebalance(
             their price still values the holding.
         withdraw: cash to set aside for a withdrawal, base currency: targets are sized on
             ``NAV − withdraw`` and ``cash_after`` still contains it.
+        foreign: ``(n_assets,)`` bool, listings quoted in another currency than the base
+            (their net flow pays ``rules.fx_rate_of_value``).
 
     Returns:
         A :class:`RebalancePlan`. Sells never exceed holdings; buys plus all commissions never
@@ -251,12 +271,14 @@ def plan_rebalance(
     cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - reserve, cash_after_sells)
-    buys = fit_buys(buys, buy_prices, fx, fees, budget, rules.whole_shares)
+    conversion = _conversion_fee(buys - sells, buy_prices, sell_prices, fx, foreign, rules)
+    buys = fit_buys(buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares)
     buys = _skip_small(buys, buy_prices, fx, fees, rules)
     signed = buys - sells
     fill_prices = np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
     commissions = fees.commission(signed, fill_prices)
-    cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum())
+    conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules)
+    cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum()) - conversion
     return RebalancePlan(
         nav=float(nav),
         weights=weights,
@@ -266,6 +288,7 @@ def plan_rebalance(
         notional=np.abs(signed) * fill_prices,
         commissions=commissions,
         cash_after=cash_after,
-        total_commission=float((commissions * fx).sum()),
+        total_commission=float((commissions * fx).sum()) + conversion,
         fill_prices=fill_prices,
+        fx_commission=conversion,
     )
