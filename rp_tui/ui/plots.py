@@ -68,13 +68,16 @@ class _ThemedPlot(PlotextPlot):
 
 
 class WeightsPlot(_ThemedPlot):
-    """Target weights at each rebalance (percent of NAV), one line per asset."""
+    """Target weights at each rebalance (percent of NAV), stacked: each asset is the band
+    between two lines, the top line the invested total (below 100 % with a cash buffer or a
+    volatility target). ``stacked = False`` draws one line per asset instead."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._dates: list[str] = []
         self._symbols: tuple[str, ...] = ()
         self._weights = np.empty((0, 0))
+        self.stacked = True
 
     def show(self, dates: np.ndarray, symbols: Sequence[str], weights: np.ndarray) -> None:
         """Plot ``weights`` (fractions, ``(n_rebalances, n_assets)``) at rebalance ``dates``."""
@@ -87,17 +90,23 @@ class WeightsPlot(_ThemedPlot):
         if not self._symbols or self._weights.size == 0:
             return
         plt = self.plt
-        for i, symbol in enumerate(self._symbols):
+        series = np.cumsum(self._weights, axis=1) if self.stacked else self._weights
+        # stacked: the tallest band first, each filled down to zero and painted over by the
+        # next, so every asset shows as the band between its line and the one below
+        order = range(len(self._symbols) - 1, -1, -1) if self.stacked else range(len(self._symbols))
+        for i in order:
             plt.plot(
                 self._dates,
-                (self._weights[:, i] * 100).tolist(),
-                label=symbol,
+                (series[:, i] * 100).tolist(),
+                label=self._symbols[i],
                 color=colours[i % len(colours)],
                 marker="braille",
+                fillx=self.stacked,
             )
-        ticks = _ticks(float(self._weights.min() * 100), float(self._weights.max() * 100))
+        low = 0.0 if self.stacked else float(series.min() * 100)
+        ticks = _ticks(low, float(series.max() * 100))
         plt.yticks(ticks, [f"{t:.0f}%" for t in ticks])
-        plt.title("Target weights at each rebalance")
+        plt.title("Target weights at each rebalance" + (", stacked" if self.stacked else ""))
 
 
 def _format_ticks(ticks: list[float], kind: str) -> list[str]:
