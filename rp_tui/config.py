@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 
 from rp_tui.domain.constraints import Constraints, Group, InfeasibleError
-from rp_tui.domain.names import ESTIMATORS, FEE_PLANS, FREQUENCIES, METHODS, RETURN_KINDS
+from rp_tui.domain.names import (
+    ESTIMATORS,
+    EXCHANGES,
+    FEE_PLANS,
+    FREQUENCIES,
+    METHODS,
+    RETURN_KINDS,
+)
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.domain.strategy import AllocationSpec
 from rp_tui.errors import ConfigError
@@ -312,14 +319,21 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
             raise r.fail(f"{key}.max", f"{symbol}: max weight is a fraction in [0, 1]")
         if low > high:
             raise r.fail(f"{key}.min", f"{symbol}: min {low} is above max {high}")
+        exchange = r.get(item, f"{key}.exchange", "exchange", str, "SMART").upper()
+        primary = r.get(item, f"{key}.primary_exchange", "primary_exchange", str, "").upper()
+        for field_name, code in (("exchange", exchange), ("primary_exchange", primary)):
+            if code and code not in EXCHANGES:
+                raise r.fail(
+                    f"{key}.{field_name}",
+                    f"{symbol}: unknown exchange {code!r}; use "
+                    "an IBKR code such as SMART, ARCA, BATS, LSEETF or IBIS",
+                )
         assets.append(
             Asset(
                 symbol=symbol,
-                exchange=r.get(item, f"{key}.exchange", "exchange", str, "SMART").upper(),
+                exchange=exchange,
                 currency=currency,
-                primary_exchange=r.get(
-                    item, f"{key}.primary_exchange", "primary_exchange", str, ""
-                ).upper(),
+                primary_exchange=primary,
                 asset_class=r.get(item, f"{key}.asset_class", "asset_class", str, ""),
                 budget=budget,
                 min_weight=low,

@@ -38,6 +38,7 @@ def edited(old: str, new: str) -> str:
         ('symbol = "QUAL"', 'symbol = "MTUM"', "assets[1].symbol", "twice"),
         ('base_currency = "USD"', 'base_currency = "dollars"', "base_currency", "USD"),
         ("client_id = 17", 'client_id = "x"', "broker.client_id", "int"),
+        ('exchange = "SMART"', 'exchange = "NYSEX"', "assets[0].exchange", "unknown exchange"),
     ],
 )
 def test_invalid_values_name_key_line_and_fix(old, new, key, hint):

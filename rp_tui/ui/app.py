@@ -29,6 +29,7 @@ from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.connect_failed import ConnectFailedScreen
 from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.editor import EditorScreen
 from rp_tui.ui.log_screen import LogScreen
 from rp_tui.ui.preview import PreviewScreen
 from rp_tui.ui.results import ResultsScreen, fills_message
@@ -162,8 +163,12 @@ class RpTuiApp(App[None]):
         """Apply the edited portfolio: new targets, drift and orders (not saved yet)."""
         try:
             self.session = with_portfolio(self.session, self.portfolio_file.portfolio)
-        except UserError as exc:
-            self.notify(str(exc), title="Edit not applied", severity="error", timeout=10)
+        except UserError as exc:  # e.g. no fee schedule or prices for that listing
+            if self.portfolio_file.can_undo:
+                self.portfolio_file.undo()  # nothing invalid stays in the document
+            self.notify(str(exc), title="Edit undone", severity="error", timeout=10)
+            if isinstance(self.screen, EditorScreen):
+                self.screen.refresh_tables()
             return
         if self.broker.kind == "demo":
             self.broker = make_broker(self.session, "demo")
@@ -205,8 +210,6 @@ class RpTuiApp(App[None]):
 
     def action_edit(self) -> None:
         """The targets editor: assets, budgets, bounds and rules."""
-        from rp_tui.ui.editor import EditorScreen
-
         self.push_screen(EditorScreen())
 
     # -- plan --------------------------------------------------------------------------

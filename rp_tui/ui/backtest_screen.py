@@ -225,6 +225,7 @@ class BacktestScreen(Screen):
         years, annual = period_returns(r.dates, r.growth, "Y")
         self.query_one(BarsPlot).show([str(y) for y in years], annual, "Annual returns")
         self._monthly(r)
+        self.app.notify(f"Backtest finished: CAGR {fmt.percent(r.stats['cagr'])}", timeout=4)
         table = self.query_one("#bt-stats", DataTable)
         table.clear(columns=True)
         table.add_column("Metric", key="metric")
