@@ -113,8 +113,10 @@ def erc_weights(
     if start is not None and np.all(np.asarray(start) > 0):
         x = np.asarray(start, dtype=float) * vol
         x /= np.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
-    else:
-        x = np.full(n, 1.0 / np.sqrt(corr.sum()))
+    else:  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i): a step closer
+        rows = corr.sum(axis=1)
+        x = np.sqrt(b / rows) if np.all(rows > 0) else np.ones(n)
+        x /= np.sqrt(x @ corr @ x)
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
     for _ in range(_MAX_NEWTON_STEPS):
