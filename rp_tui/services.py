@@ -480,8 +480,6 @@ async def execute_plan(
     """Send the plan's orders, sells first, buys within the cash after the sells. Call only
     after the user confirmed; ``typed_confirmation`` is the account id a live account needs."""
     orders = [order.request() for order in plan.orders]
-    if broker.kind == "demo":
-        return await broker.execute(orders, run_id=run_id, buy_budget=plan.buy_budget)
     return await broker.execute(
         orders, run_id=run_id, buy_budget=plan.buy_budget, typed_confirmation=typed_confirmation
     )

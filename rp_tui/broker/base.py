@@ -87,9 +87,15 @@ class Broker(Protocol):
         ...
 
     async def execute(
-        self, orders: Sequence[OrderRequest], *, run_id: str = "", buy_budget: float | None = None
+        self,
+        orders: Sequence[OrderRequest],
+        *,
+        run_id: str = "",
+        buy_budget: float | None = None,
+        typed_confirmation: str = "",
     ) -> list[Fill]:
         """Send confirmed ``orders``: sells first, then buys sized on the cash actually
         received. ``buy_budget`` is the base-currency cash buys may spend before sale
-        proceeds (``None``: the orders as given). Returns one :class:`Fill` per order."""
+        proceeds (``None``: the orders as given); ``typed_confirmation`` is the account id a
+        live account needs typed. Returns one :class:`Fill` per order."""
         ...

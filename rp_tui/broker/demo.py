@@ -130,13 +130,19 @@ class DemoBroker:
         )
 
     async def execute(
-        self, orders: Sequence[OrderRequest], *, run_id: str = "", buy_budget: float | None = None
+        self,
+        orders: Sequence[OrderRequest],
+        *,
+        run_id: str = "",
+        buy_budget: float | None = None,
+        typed_confirmation: str = "",
     ) -> list[Fill]:
         """Fill every order at its reference price, sells first, and save the account once.
 
         An order that would sell more than held, or a buy that cash cannot pay for, is
         rejected (``status="rejected"``) and changes nothing. Fills reach the trade log.
-        ``buy_budget`` is unused: demo sells fill exactly as planned.
+        ``buy_budget`` and ``typed_confirmation`` are unused: demo sells fill exactly as
+        planned, and the demo account is no live account.
         """
         state = self._load()
         fills: list[Fill] = []
