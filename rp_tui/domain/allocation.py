@@ -30,15 +30,13 @@ class AllocationError(ValueError):
 
 
 def _volatilities(cov: np.ndarray) -> np.ndarray:
+    variances = cov.diagonal()
+    if np.isfinite(cov.sum()) and variances.min() > 0.0:  # the usual case: two reductions
+        return np.sqrt(variances)
     if not np.all(np.isfinite(cov)):
         raise AllocationError("covariance contains NaN or infinite values")
-    vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    flat = np.flatnonzero(vol <= 0.0)
-    if flat.size:
-        raise AllocationError(
-            f"asset {flat[0]} has zero variance over the lookback", asset=int(flat[0])
-        )
-    return vol
+    flat = int(np.argmax(variances <= 0.0))
+    raise AllocationError(f"asset {flat} has zero variance over the lookback", asset=flat)
 
 
 def risk_contributions(weights: np.ndarray, cov: np.ndarray) -> np.ndarray:
