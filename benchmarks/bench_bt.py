@@ -111,11 +111,11 @@ def main() -> None:
     run_ours(prices.iloc[:300])  # imports and first calls out of the timings, for both
     run_bt(prices.iloc[:300])
     ours_s, bt_s = [], []
-    for round_ in range(9):  # interleaved, best of each: the machine's noise hits both
+    for round_ in range(15):  # interleaved, best of each: the machine's noise hits both
         start = time.perf_counter()
         ours = run_ours(prices)
         ours_s.append(time.perf_counter() - start)
-        if round_ % 3 == 0:
+        if round_ % 3 == 0:  # bt: 5 runs
             start = time.perf_counter()
             theirs = run_bt(prices)
             bt_s.append(time.perf_counter() - start)
@@ -138,8 +138,8 @@ def main() -> None:
         f"{np.abs(a[moved] - b[moved]).max():.2e}"
     )
     explain_costs(prices, ours)
-    print(f"rp-tui run_backtest  {ours_s:8.3f} s   (best of 9)")
-    print(f"bt.run               {bt_s:8.3f} s   (best of 3; {bt_s / ours_s:.0f}x rp-tui)")
+    print(f"rp-tui run_backtest  {ours_s:8.3f} s   (best of 15)")
+    print(f"bt.run               {bt_s:8.3f} s   (best of 5; {bt_s / ours_s:.0f}x rp-tui)")
 
 
 if __name__ == "__main__":

@@ -115,6 +115,9 @@ def erc_weights(
         rows = corr.sum(axis=1)
         x = np.sqrt(b / rows) if np.all(rows > 0) else np.ones(n)
         x /= np.sqrt(x @ corr @ x)
+    contributions = x * (corr @ x)
+    if contributions.min() > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap,
+        x *= np.sqrt(b / contributions)  # and worth most of a Newton step from a warm start
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
     for _ in range(_MAX_NEWTON_STEPS):

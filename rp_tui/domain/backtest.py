@@ -226,7 +226,11 @@ def run_backtest(
                 drift[k] = np.abs(plan.drift).mean()
                 if k > 0:
                     traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
-            orders[:, e] = plan.quantities, plan.fill_prices, plan.commissions
+            orders[0, e], orders[1, e], orders[2, e] = (
+                plan.quantities,
+                plan.fill_prices,
+                plan.commissions,
+            )
             holdings = holdings + plan.quantities
             cash = plan.cash_after
             fees_paid += plan.total_commission

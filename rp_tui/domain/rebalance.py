@@ -238,7 +238,9 @@ def plan_rebalance(
 
     if rules.mode == "full":
         limit = rules.band * targets_nav if rules.relative_band else rules.band
-        tradable = (np.abs(drift) > limit) & allowed
+        tradable = np.abs(drift) > limit
+        if frozen is not None:
+            tradable &= allowed
         if rules.rebalance_all and tradable.any():
             tradable = allowed
         delta = np.where(tradable, target_values - values, 0.0)
@@ -271,13 +273,22 @@ def plan_rebalance(
     cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - reserve, cash_after_sells)
-    conversion = _conversion_fee(buys - sells, buy_prices, sell_prices, fx, foreign, rules)
+    conversion = (
+        _conversion_fee(buys - sells, buy_prices, sell_prices, fx, foreign, rules)
+        if foreign is not None
+        else 0.0
+    )
     buys = fit_buys(buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares)
     buys = _skip_small(buys, buy_prices, fx, fees, rules)
     signed = buys - sells
-    fill_prices = np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
+    fill_prices = (
+        np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
+        if slip
+        else prices
+    )
     commissions = fees.commission(signed, fill_prices)
-    conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules)
+    if foreign is not None:
+        conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules)
     cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum()) - conversion
     return RebalancePlan(
         nav=float(nav),
