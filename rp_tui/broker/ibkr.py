@@ -664,12 +664,39 @@ class IbkrBroker:
                 break  # never queue orders while disconnected
             trade = self.ib.placeOrder(self.contracts[order.symbol], ib_order)
             self.log.append("submitted", run_id=run_id, order_ref=ref, order_id=trade.order.orderId)
+            trade.statusEvent += self._status_reporter(run_id, ref, order)
             trades.append(trade)
         await self._wait(trades)
         return [
             self._outcome(run_id, leg, trades[i] if i < len(trades) else None)
             for i, leg in enumerate(legs)
         ]
+
+    def _status_reporter(self, run_id: str, ref: str, order: OrderRequest):
+        """Log every status change of one order and show it live on the status line."""
+        seen: list[tuple[str, float]] = []
+
+        def report(trade) -> None:
+            status = trade.orderStatus
+            key = (status.status, float(status.filled))
+            if seen and seen[-1] == key:
+                return  # TWS repeats statuses; the log keeps changes only
+            seen.append(key)
+            self.log.append(
+                "status",
+                run_id=run_id,
+                order_ref=ref,
+                symbol=order.symbol,
+                status=status.status,
+                filled=float(status.filled),
+                remaining=float(status.remaining),
+            )
+            self.on_status(
+                f"{order.side} {order.symbol}: {status.status} "
+                f"{float(status.filled):g}/{order.quantity:g}"
+            )
+
+        return report
 
     async def _wait(self, trades) -> None:
         loop = asyncio.get_running_loop()

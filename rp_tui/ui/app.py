@@ -103,7 +103,12 @@ class RpTuiApp(App[None]):
             self.broker.on_status = self._on_broker_status
 
     def _on_broker_status(self, text: str) -> None:
-        """Connection news from the broker (connecting, connected, retrying in N s, 1100)."""
+        """News from the broker: the connection (connecting, connected, retrying in N s,
+        1100) on the status line; order statuses while orders are out, live, below the table."""
+        if text.startswith(("BUY ", "SELL ")):
+            if self.executing and isinstance(self.screen_stack[0], DashboardScreen):
+                self.dashboard.show_busy(f"Orders out: {text}")
+            return
         self.connection = text
         if self.screen_stack and isinstance(self.screen_stack[0], DashboardScreen):
             self.dashboard.update_status()

@@ -86,6 +86,9 @@ async def test_execute_sells_first_logs_intents_and_books_commissions(session, c
     first_submit = events.index(("submitted", "rp-tui:t1:0"))
     assert ("intent", "rp-tui:t1:0") in events[:first_submit]
     assert sum(e == "fill" for e, _ in events) == len(fills)
+    statuses = [r for r in TradeLog().read() if r["event"] == "status"]
+    assert {r["status"] for r in statuses} >= {"Submitted", "Filled"}
+    assert all(r["order_ref"].startswith("rp-tui:t1:") for r in statuses)
 
 
 async def test_partial_fill_and_reject_are_reported(session, connect, emulator):
