@@ -460,8 +460,14 @@ def _rebalance(args: argparse.Namespace) -> dict:
                 raise UserError("not confirmed: nothing was sent")
         return plan, await execute_plan(broker, plan, typed_confirmation=args.confirm_live or "")
 
+    from contextlib import nullcontext
+
+    from rp_tui.instance import single_instance
+
+    guard = single_instance("rebalancing") if args.execute else nullcontext()
     try:
-        plan, fills = asyncio.run(run())
+        with guard:
+            plan, fills = asyncio.run(run())
     finally:
         getattr(broker, "disconnect", lambda: None)()
     doc = {**plan.to_json(), "dry_run": not args.execute, "fills": [asdict(f) for f in fills]}
@@ -722,10 +728,12 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     session = open_session(args.config, args.prices, getattr(args, "broker", None))
     broker = _broker(session, args, read_only=False)
+    from rp_tui.instance import single_instance
     from rp_tui.ui.app import run_app
 
     try:
-        run_app(session, broker)
+        with single_instance("running the app"):
+            run_app(session, broker)
     finally:
         getattr(broker, "disconnect", lambda: None)()
     return 0

@@ -227,3 +227,15 @@ def test_benchmarks_symbol_mix_and_buy_and_hold(capsys):
     assert doc["benchmarks"]["buy-and-hold"]["rebalances"] == 1
     code, _, err = run(capsys, "backtest", "--benchmark", "SPY")
     assert code == 2 and "no prices for SPY" in err
+
+
+def test_a_second_trading_instance_is_refused(capsys):
+    from rp_tui.instance import single_instance
+
+    with single_instance("running the app"):
+        code, out, err = run(capsys, "rebalance", "--execute", "--yes")
+    assert code == 2 and "another rp-tui is running (pid" in err and "running the app" in err
+    state = json.loads(run(capsys, "plan", "--format", "json")[1])
+    assert state["positions"][1]["quantity"] == 140, "nothing was sent"
+    code, out, _ = run(capsys, "rebalance", "--execute", "--yes")  # the lock is free again
+    assert code == 0 and "filled" in out
