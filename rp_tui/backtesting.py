@@ -87,6 +87,7 @@ class BacktestReport:
 
     @property
     def benchmark(self) -> BacktestResult:
+        """The first benchmark (equal weight unless others were asked for)."""
         return next(iter(self.benchmarks.values()))
 
     def stats(self, result: BacktestResult | None = None) -> dict[str, float]:
@@ -103,6 +104,7 @@ class BacktestReport:
         }
 
     def to_json(self) -> dict:
+        """The ``rp-tui backtest --format json`` document, also written as stats.json."""
         r = self.result
         return {
             "start": str(r.dates[0]),

@@ -111,6 +111,7 @@ class Portfolio:
 
     @property
     def symbols(self) -> tuple[str, ...]:
+        """The assets' tickers, in config order."""
         return tuple(a.symbol for a in self.assets)
 
     def constraints(self) -> Constraints:

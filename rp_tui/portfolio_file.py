@@ -85,6 +85,7 @@ class PortfolioFile:
 
     @property
     def can_undo(self) -> bool:
+        """True when an edit can be taken back."""
         return bool(self._history)
 
     def changed_on_disk(self) -> bool:

@@ -43,6 +43,8 @@ class RiskReport:
     correlation: np.ndarray
 
     def to_json(self) -> dict:
+        """The ``rp-tui risk --format json`` document (annualised fractions)."""
+
         def portfolio(d: RiskDecomposition) -> dict:
             return {
                 "volatility": d.portfolio_volatility,

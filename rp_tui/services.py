@@ -122,6 +122,7 @@ class Targets:
     returns: np.ndarray | None = None
 
     def to_json(self) -> dict:
+        """The ``rp-tui weights --format json`` document (fractions)."""
         return {
             "as_of": self.as_of,
             "method": self.method,
@@ -258,6 +259,7 @@ class OrderRow:
     commission: float
 
     def request(self) -> OrderRequest:
+        """This order as the broker interface takes it."""
         return OrderRequest(
             self.symbol, self.side, self.quantity, self.price, self.currency, self.commission
         )
@@ -294,9 +296,11 @@ class Plan:
 
     @property
     def max_abs_drift(self) -> float:
+        """The largest |drift| of any asset, a fraction of NAV."""
         return max((abs(p.drift) for p in self.positions), default=0.0)
 
     def to_json(self) -> dict:
+        """The ``rp-tui plan --format json`` document (money in base currency, fractions)."""
         keep = ("symbol", "quantity", "price", "value", "weight", "target", "drift")
         return {
             "as_of": self.as_of,

@@ -67,6 +67,7 @@ def parse_value(key: str, text: str):
 
 
 def asset_cell(asset: Asset, key: str) -> str:
+    """The text of one editor cell; defaults (min 0, max 1, no budget) show blank."""
     value = {"min": asset.min_weight, "max": asset.max_weight}.get(key, getattr(asset, key, ""))
     if value is None or (key, value) in (("min", 0.0), ("max", 1.0)):  # defaults: blank
         return ""

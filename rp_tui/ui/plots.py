@@ -176,6 +176,7 @@ class BarsPlot(_ThemedPlot):
         self._title = ""
 
     def show(self, labels: Sequence[str], values: np.ndarray, title: str) -> None:
+        """Plot ``values`` (fractions, ``(n_labels,)``) as bars in percent."""
         self._labels = [str(label) for label in labels]
         self._values = [float(v) * 100 for v in values]
         self._title = title
