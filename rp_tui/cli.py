@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ACCOUNT",
         help="a live (non-paper) account's id, typed as confirmation",
     )
+    rebalance.add_argument(
+        "--run-key",
+        metavar="KEY",
+        help="send orders at most once per KEY (e.g. 2026-11 for a monthly cron job)",
+    )
     output(rebalance)
 
     risk = commands.add_parser(
@@ -428,6 +433,13 @@ def _plan(args: argparse.Namespace) -> dict:
     return plan.to_json()
 
 
+def _run_done(key: str) -> bool:
+    """Whether a ``rebalance --execute --run-key KEY`` already sent its orders."""
+    from rp_tui.broker.trade_log import TradeLog
+
+    return any(r.get("event") == "run_done" and r.get("run_key") == key for r in TradeLog().read())
+
+
 class _Exit(Exception):
     """Carries a document and a non-zero exit code out of a command."""
 
@@ -452,13 +464,30 @@ def _rebalance(args: argparse.Namespace) -> dict:
             _print_plan(plan)
         if not args.execute or not plan.orders:
             return plan, []
+        if args.run_key and _run_done(args.run_key):
+            if args.format == "text":
+                print(f"run key {args.run_key} already executed: nothing was sent")
+            raise _Exit(
+                {
+                    **plan.to_json(),
+                    "dry_run": True,
+                    "fills": [],
+                    "skipped": f"run key {args.run_key} already executed",
+                },
+                0,
+            )
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError("refusing to send orders without confirmation: add --yes")
             answer = input(f"send {len(plan.orders)} orders to {plan.account}? type yes: ")
             if answer.strip().lower() != "yes":
                 raise UserError("not confirmed: nothing was sent")
-        return plan, await execute_plan(broker, plan, typed_confirmation=args.confirm_live or "")
+        fills = await execute_plan(broker, plan, typed_confirmation=args.confirm_live or "")
+        if args.run_key:
+            from rp_tui.broker.trade_log import TradeLog
+
+            TradeLog().append("run_done", run_key=args.run_key, statuses=[f.status for f in fills])
+        return plan, fills
 
     from contextlib import nullcontext
 

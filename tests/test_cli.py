@@ -239,3 +239,19 @@ def test_a_second_trading_instance_is_refused(capsys):
     assert state["positions"][1]["quantity"] == 140, "nothing was sent"
     code, out, _ = run(capsys, "rebalance", "--execute", "--yes")  # the lock is free again
     assert code == 0 and "filled" in out
+
+
+def test_run_key_sends_at_most_once(capsys):
+    code, out, _ = run(capsys, "rebalance", "--execute", "--yes", "--run-key", "2026-11")
+    assert code == 0 and "filled" in out
+    assert main(["--reset-demo", "--config", str(PORTFOLIO)]) == 0  # orders to send again
+    capsys.readouterr()
+    before = json.loads(run(capsys, "plan", "--format", "json")[1])
+    assert before["orders"]
+    state = json.loads(
+        run(capsys, "rebalance", "--execute", "--yes", "--run-key", "2026-11", "--format", "json")[
+            1
+        ]
+    )
+    assert state["skipped"] == "run key 2026-11 already executed" and state["fills"] == []
+    assert json.loads(run(capsys, "plan", "--format", "json")[1]) == before
