@@ -58,6 +58,8 @@ def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
         wait_for(name, "filled")
         state = (isolated_data_dir / "demo-account.json").read_text()
         assert '"USMV": 280.0' in state  # 254 held + 26 bought, saved before the screen said so
+        keys(name, "Escape")  # close the per-order results
+        wait_for(name, "VLUE")
         keys(name, "q")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and "USMV" in screen(name):

@@ -28,14 +28,15 @@ from rp_tui.ui.backtest_screen import BacktestScreen
 from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.connect_failed import ConnectFailedScreen
-from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.dashboard import DashboardScreen, is_live
 from rp_tui.ui.editor import EditorScreen
 from rp_tui.ui.log_screen import LogScreen
+from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.preview import PreviewScreen
-from rp_tui.ui.results import ResultsScreen, fills_message
+from rp_tui.ui.results import ResultsScreen
 from rp_tui.ui.risk_screen import RiskScreen
 from rp_tui.ui.themes import choose_theme, load_themes
-from rp_tui.ui.trading_state import TradingStateScreen
+from rp_tui.ui.trading_state import MEANING, TradingStateScreen
 
 UNREACHABLE = "cannot reach TWS"
 
@@ -67,6 +68,8 @@ class RpTuiApp(App[None]):
         self.portfolio_file = PortfolioFile(session.portfolio.path)  # edits, undo, saves
         self._asked_reload = False
         self.connection = ""  # the broker's last status line (IBKR), shown on the dashboard
+        self._connected_text = ""  # the last "connected to …" line (shown again on 1101/1102)
+        self._lost = False  # the connection dropped after it had been up: say so when back
         self._supervising = False
         self._watch_broker()
         self.plan: Plan | None = None
@@ -104,12 +107,33 @@ class RpTuiApp(App[None]):
 
     def _on_broker_status(self, text: str) -> None:
         """News from the broker: the connection (connecting, connected, retrying in N s,
-        1100) on the status line; order statuses while orders are out, live, below the table."""
+        1100) on the status line; order statuses while orders are out, live, below the table.
+
+        ib_async calls this inside the app's event loop, so widgets are updated directly.
+        """
         if text.startswith(("BUY ", "SELL ")):
-            if self.executing and isinstance(self.screen_stack[0], DashboardScreen):
+            if self.executing and self.screen_stack:
                 self.dashboard.show_busy(f"Orders out: {text}")
             return
+        if "restored" in text:  # 1101 / 1102: TWS reached IBKR again
+            text = self._connected_text or text
+        was_up = self.connection.startswith("connected")
         self.connection = text
+        if text.startswith("connected"):
+            self._connected_text = text
+            if self._lost:
+                self._lost = False
+                self.notify(text[0].upper() + text[1:], title="Reconnected")
+                if not self.executing and (self.plan is not None or self.plan_error):
+                    self.action_refresh_plan()  # prices and positions may have moved
+        elif was_up:
+            self._lost = True
+            where = self._connected_text.rpartition(" at ")[2]
+            if text.startswith("TWS"):  # 1100: TWS is up, IBKR is not; TWS reconnects itself
+                why = f"{text}: nothing can be sent until it is restored"
+            else:
+                why = f"TWS at {where} stopped answering; reconnecting"
+            self.notify(why, title="Connection lost", severity="warning")
         if self.screen_stack and isinstance(self.screen_stack[0], DashboardScreen):
             self.dashboard.update_status()
 
@@ -134,6 +158,11 @@ class RpTuiApp(App[None]):
         for problem in self.theme_problems:
             self.notify(problem, title="Theme", severity="warning", timeout=10)
         self.set_interval(2.0, self._watch_file)
+        # the theme shows in the header; the palette's "Change theme" changes it too
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._retitle())
+
+    def _retitle(self) -> None:
+        self.sub_title = self._subtitle()
 
     # -- portfolio.toml ----------------------------------------------------------------
 
@@ -211,7 +240,7 @@ class RpTuiApp(App[None]):
 
     def _subtitle(self) -> str:
         mark = " (modified)" if self.portfolio_file.dirty else ""
-        return f"{self.session.portfolio.path.name}{mark}, {self.broker.kind}"
+        return f"{self.session.portfolio.path.name}{mark}, {self.broker.kind}, {self.theme}"
 
     def action_edit(self) -> None:
         """The targets editor: assets, budgets, bounds and rules."""
@@ -225,13 +254,16 @@ class RpTuiApp(App[None]):
         except UserError as exc:
             self.plan, self.plan_error = None, str(exc)
             self.dashboard.show_error(str(exc))
-            if UNREACHABLE in str(exc):
+            if UNREACHABLE in str(exc) and self.screen is self.dashboard:
+                # asked only on the dashboard: results or a notice on top stay readable
                 self.push_screen(ConnectFailedScreen(str(exc)), self._after_connect_failed)
-            else:
+            elif UNREACHABLE not in str(exc):
                 self.notify(str(exc), title="Cannot build the plan", severity="error", timeout=10)
             return
         self.plan, self.plan_error = plan, None
         self.dashboard.show_plan(plan)
+        if isinstance(self.screen, ConnectFailedScreen):
+            self.screen.dismiss(None)  # reconnected meanwhile: the question is moot
         if hasattr(self.broker, "supervise") and not self._supervising:
             self._supervising = True  # reconnects with back-off for as long as the app runs
             self.run_worker(self.broker.supervise(), group="connection", exit_on_error=False)
@@ -241,15 +273,24 @@ class RpTuiApp(App[None]):
             self.exit()
         elif choice == "demo":
             self.use_demo()
-        else:
+        elif choice == "retry":
             self.action_refresh_plan()
+
+    def _close_broker(self) -> None:
+        """Close the broker's connection for good (IBKR), silently."""
+        if hasattr(self.broker, "on_status"):
+            self.broker.on_status = lambda _text: None  # no news from a broker we left
+        getattr(self.broker, "disconnect", lambda: None)()
 
     def use_demo(self) -> None:
         """Leave IBKR for the built-in demo account (this session only)."""
-        getattr(self.broker, "disconnect", lambda: None)()
+        if self.broker.kind == "demo":
+            self.notify("Already on the demo account")
+            return
+        self._close_broker()
         self.workers.cancel_group(self, "connection")
         self.broker = make_broker(self.session, "demo")
-        self.connection, self._supervising = "", False
+        self.connection, self._supervising, self._lost = "", False, False
         self.sub_title = self._subtitle()
         self.notify("Switched to the demo account")
         self.action_refresh_plan()
@@ -279,7 +320,7 @@ class RpTuiApp(App[None]):
         if not plan.orders:
             self.notify("Nothing to execute: the plan has no orders")
             return
-        live = plan.broker == "ibkr" and not plan.account.upper().startswith("DU")
+        live = is_live(plan)
 
         def answered(answer: bool | str | None) -> None:
             if answer:
@@ -300,13 +341,10 @@ class RpTuiApp(App[None]):
         self.dashboard.show_busy(f"Sending {len(plan.orders)} orders to {plan.broker}...")
         try:
             fills = await execute_plan(self.broker, plan, typed_confirmation=typed_confirmation)
-        except UserError as exc:
-            self.notify(str(exc), title="Orders not sent", severity="error", timeout=15)
+        except UserError as exc:  # refused before sending: read-only, HALTED, a check failed
+            self.push_screen(NoticeScreen("Orders not sent", str(exc)))
         else:
-            text, severity = fills_message(fills)
-            self.notify(text, title="Orders executed", severity=severity, timeout=10)
-            if any(f.status != "filled" for f in fills):  # partial, open, rejected, unknown
-                self.push_screen(ResultsScreen(fills))
+            self.push_screen(ResultsScreen(fills))  # its summary counts each outcome
         finally:
             self.executing = False
         await self._load_plan()
@@ -322,7 +360,6 @@ class RpTuiApp(App[None]):
 
             def answered(choice: str | None) -> None:
                 if choice == "discard" or (choice == "save" and self.save_portfolio()):
-                    getattr(self.broker, "disconnect", lambda: None)()
                     self.exit()
 
             self.push_screen(
@@ -334,8 +371,11 @@ class RpTuiApp(App[None]):
                 answered,
             )
             return
-        getattr(self.broker, "disconnect", lambda: None)()
         await super().action_quit()
+
+    def on_unmount(self) -> None:
+        """Close the broker's connection (IBKR), whichever way the app ends."""
+        self._close_broker()
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         """The command palette (Ctrl+P): Textual's own commands plus the app's actions."""
@@ -398,13 +438,19 @@ class RpTuiApp(App[None]):
         """Set the kill switch: ACTIVE, REDUCING (sells only) or HALTED."""
 
         def chosen(state: str | None) -> None:
-            if state:
+            if not state:
+                return
+            try:
                 set_trading_state(state)
-                self.notify(
-                    f"Trading state {state}",
-                    severity="warning" if state != "ACTIVE" else "information",
-                )
-                self.dashboard.update_status()
+            except (UserError, OSError, ValueError) as exc:
+                self.notify(f"Trading state not changed: {exc}", severity="error", timeout=10)
+                return
+            self.notify(
+                f"Trading state {state}: {MEANING[state]}",
+                title="Kill switch",
+                severity="warning" if state != "ACTIVE" else "information",
+            )
+            self.dashboard.update_status()
 
         self.push_screen(TradingStateScreen(self.trading_state_name()), chosen)
 

@@ -69,7 +69,12 @@ class ConfirmScreen(ModalScreen[bool | str]):
         count = len(plan.orders)
         with Vertical(id="confirm-box") as box:
             box.border_title = f"Execute {count} order{'s' if count != 1 else ''}?"
-            yield Static(Text(f"Account {plan.broker} {plan.account}"), classes="confirm-head")
+            kind = " (LIVE: real money)" if self.typed_account else ""
+            if plan.broker == "ibkr" and not self.typed_account:
+                kind = " (paper)"
+            yield Static(
+                Text(f"Account {plan.broker} {plan.account}{kind}"), classes="confirm-head"
+            )
             yield Static(Text("\n".join(summary_lines(plan))), id="confirm-orders")
             if self.typed_account:
                 yield Static(

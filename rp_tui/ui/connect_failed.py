@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,15 +12,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-class ConnectFailedScreen(ModalScreen[str]):
+def address(message: str) -> str:
+    """The ``host:port`` the broker's message names (empty when it names none)."""
+    found = re.search(r"at (\S+:\d+)", message)
+    return found.group(1) if found else ""
+
+
+class ConnectFailedScreen(ModalScreen[str | None]):
     """Says exactly what failed (host:port and why); dismisses with ``"retry"``,
-    ``"demo"`` or ``"quit"``."""
+    ``"demo"``, ``"quit"``, or None (Esc: stay on the dashboard, which shows the error)."""
 
     BINDINGS = [
         Binding("r", "choose('retry')", "Retry"),
         Binding("d", "choose('demo')", "Demo account"),
         Binding("q", "choose('quit')", "Quit"),
-        Binding("escape", "choose('retry')", "Retry", show=False),
+        Binding("escape", "choose(None)", "Stay (r on the dashboard retries)", show=False),
     ]
 
     def __init__(self, message: str) -> None:
@@ -28,8 +36,14 @@ class ConnectFailedScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="connect-box") as box:
             box.border_title = "Interactive Brokers not reachable"
-            yield Static(Text(self.message), id="connect-message")
-            yield Static(Text("r: retry    d: use the demo account    q: quit"), id="connect-keys")
+            where = address(self.message)
+            head = f"No TWS / IB Gateway answers at {where}." if where else "No connection."
+            yield Static(Text(f"{head}\n\n{self.message}"), id="connect-message")
+            yield Static(
+                Text("r: retry    d: use the demo account    q: quit    Esc: stay"),
+                id="connect-keys",
+            )
 
-    def action_choose(self, choice: str) -> None:
+    def action_choose(self, choice: str | None) -> None:
+        """Close with the user's choice."""
         self.dismiss(choice)

@@ -11,25 +11,27 @@ from textual.widgets import DataTable, Footer, Header, Static
 from rp_tui.services import Plan, Session
 from rp_tui.ui import format as fmt
 
-# (key, label) of the positions table; numbers are right-aligned.
+# (key, label) of the positions table; numbers are right-aligned. What matters fits 80
+# columns (up to Risk and the currency); the exchange scrolls into view on the right.
 COLUMNS = (
     ("symbol", "Symbol"),
-    ("exchange", "Exch"),
-    ("currency", "Ccy"),
     ("quantity", "Qty"),
     ("price", "Price"),
+    ("data", "Data"),
     ("value", "Value"),
     ("weight", "Weight"),
     ("target", "Target"),
     ("drift", "Drift"),
     ("risk", "Risk"),
-    ("data", "Data"),
+    ("currency", "Ccy"),
+    ("exchange", "Exch"),
 )
 NUMERIC = {"quantity", "price", "value", "weight", "target", "drift", "risk"}
+# The kind of price behind each row, at most 5 characters wide.
 DATA_LABELS = {
     "live": "live",
     "delayed": "delay",
-    "frozen": "frozen",
+    "frozen": "last",
     "delayed-frozen": "delay",
     "close": "close",
     "portfolio": "mark",
@@ -42,26 +44,37 @@ def _right(text: str, style: str = "") -> Text:
     return Text(text, style=style, justify="right")
 
 
+def is_live(plan: Plan) -> bool:
+    """An IBKR account that is not a paper (``DU…``) account: orders move real money."""
+    return plan.broker == "ibkr" and not plan.account.upper().startswith("DU")
+
+
+def connection_lost(connection: str) -> bool:
+    """Whether the broker's last status line means no usable connection (connecting,
+    disconnected and retrying, TWS cut off from IBKR)."""
+    return bool(connection) and not connection.startswith("connected")
+
+
 def status_text(
     session: Session,
     plan: Plan | None,
-    theme: str,
     broker_kind: str,
     connection: str = "",
     state: str = "ACTIVE",
+    failed: bool = False,
 ) -> str:
-    """One line: broker and account (or the connection's state), price date, method,
-    estimator and lookback, band, trading state when not ACTIVE, theme."""
+    """One line: the connection (IBKR: the broker's own words, with host:port) or broker
+    and account, the trading state, price date, method, estimator and lookback, band.
+    Least important last: a narrow terminal cuts the tail (the rules line repeats it)."""
     strategy = session.portfolio.strategy
-    broker = f"{plan.broker} {plan.account}" if plan else broker_kind
-    if connection and not connection.startswith("connected"):
-        broker = connection  # connecting / disconnected, retrying in N s / 1100
-    as_of = f"as of {plan.as_of[:10]}" if plan else "loading account"
-    trading = "" if state == "ACTIVE" else f" | {state}"
+    broker = connection or (f"{plan.broker} {plan.account}" if plan else broker_kind)
+    if plan and is_live(plan):
+        broker = f"LIVE {broker}"  # real money: say so where the eye goes first
+    as_of = f"as of {plan.as_of[:10]}" if plan else "no plan" if failed else "loading account"
     estimator = "" if strategy.estimator == "sample" else f" {strategy.estimator}"
     return (
-        f"{broker} | {as_of} | {strategy.method} {strategy.lookback}d{estimator}"
-        f" | band {fmt.points(strategy.band, signed=False)}{trading} | theme {theme}"
+        f"{broker} | {state} | {as_of} | {strategy.method} {strategy.lookback}d{estimator}"
+        f" | band {fmt.points(strategy.band, signed=False)}"
     )
 
 
@@ -77,10 +90,17 @@ def totals_text(plan: Plan) -> str:
         todo = f"{orders} order{'s' if orders != 1 else ''} to rebalance: p to preview"
     else:
         todo = "Every asset is within its band: nothing to trade"
-    blocked = "".join(f"\nBlocked: {reason}" for reason in plan.blocked.values())
     return (
         f"NAV {fmt.money(plan.nav, ccy)}   Cash {fmt.money(plan.cash, ccy)}"
-        f"   Largest |drift| {drift}\n{todo}{blocked}"
+        f"   Largest |drift| {drift}\n{todo}"
+    )
+
+
+def blocked_text(plan: Plan) -> str:
+    """One line per symbol whose orders are blocked, with the broker's reason."""
+    return "\n".join(
+        f"Blocked {symbol}: {reason.removeprefix(f'{symbol}: ')}"
+        for symbol, reason in plan.blocked.items()
     )
 
 
@@ -119,18 +139,21 @@ class DashboardScreen(Screen):
         Binding("v", "app.risk", "Risk"),
         Binding("l", "app.log", "Log"),
         Binding("e", "app.edit", "Edit"),
+        Binding("k", "app.trading_state", "Kill switch"),
         Binding("d", "toggle_drift", "Drift: weight / risk", show=False),
-        Binding("k", "app.trading_state", "Kill switch", show=False),
         Binding("r", "app.refresh_plan", "Refresh", show=False),
     ]
     risk_drift = False  # the Drift column: weight drift (pp) or risk-contribution drift
+    error: str | None = None  # why the last plan could not be built
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="status")
         yield DataTable(id="positions", cursor_type="row", zebra_stripes=True)
         yield Static("Loading account...", id="totals")
-        yield Footer()
+        yield Static("", id="blocked")
+        # Ctrl+P still opens the palette (and ? lists it): its footer slot goes to the keys.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#positions", DataTable)
@@ -138,28 +161,33 @@ class DashboardScreen(Screen):
         for key, label in COLUMNS:
             label = f"{label} {base}" if key == "value" else label  # values in base currency
             table.add_column(_right(label) if key in NUMERIC else label, key=key)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.update_status())
+        self.query_one("#blocked").display = False
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
         self.update_status()
         self.app.action_refresh_plan()  # the table exists now, so the plan can land in it
 
-    def update_status(self, error: str | None = None) -> None:
-        """Redraw the status line; ``error`` (a plan that failed to build) replaces it."""
-        status = self.query_one("#status", Static)
-        status.set_class(error is not None, "-error")
-        if error is not None:
-            status.update(Text(error))
-            return
+    def update_status(self) -> None:
+        """Redraw the status line: a lost connection (warning colour) first, else why the
+        plan failed (error colour), else broker, account, trading state and rules."""
         app = self.app
+        status = self.query_one("#status", Static)
+        lost = connection_lost(app.connection)
+        state = app.trading_state_name()
+        status.set_class(self.error is not None and not lost, "-error")
+        status.set_class(lost or state != "ACTIVE", "-warning")
+        if self.error is not None and not lost:
+            status.update(Text(f"No plan: {self.error}"))
+            return
         plan = getattr(app, "plan", None)
         status.update(
             Text(
                 status_text(
                     app.session,
                     plan,
-                    app.theme,
                     app.broker.kind,
                     app.connection,
-                    app.trading_state_name(),
+                    state,
+                    failed=self.error is not None,
                 )
             )
         )
@@ -174,41 +202,54 @@ class DashboardScreen(Screen):
         if self.app.plan is not None:
             self.show_plan(self.app.plan)
 
+    def _restyle(self) -> None:
+        """A new theme: blocked rows take its warning colour."""
+        if self.app.plan is not None:
+            self.show_plan(self.app.plan)
+
+    def _warning_style(self) -> str:
+        return f"bold {self.app.current_theme.warning or 'yellow'}"
+
     def show_plan(self, plan: Plan) -> None:
-        """Fill the table and totals from ``plan``."""
+        """Fill the table, totals and blocked symbols from ``plan``."""
+        self.error = None
+        warn = self._warning_style()
         table = self.query_one("#positions", DataTable)
         table.clear()
         for p in plan.positions:
             out_of_band = abs(p.drift) > plan.band
             drift = p.risk_drift if self.risk_drift else p.drift
             kind = plan.quote_kinds.get(p.symbol, "")
-            data = Text(
-                DATA_LABELS.get(kind, kind), style="bold red" if p.symbol in plan.blocked else ""
-            )
-            table.add_row(
-                Text(p.symbol),
-                Text(p.exchange),
-                Text(p.currency),
-                _right(fmt.quantity(p.quantity)),
-                _right(fmt.number(p.price)),
-                _right(fmt.number(p.value)),
-                _right(fmt.percent(p.weight)),
-                _right(fmt.percent(p.target)),
-                _right(fmt.points(drift), "bold" if out_of_band else ""),
-                _right(fmt.percent(p.risk_contribution)),
-                data,
-                key=p.symbol,
-            )
+            blocked = warn if p.symbol in plan.blocked else ""
+            cells = {
+                "symbol": Text(p.symbol, style=blocked),
+                "quantity": _right(fmt.quantity(p.quantity)),
+                "price": _right(fmt.number(p.price)),
+                "data": Text(DATA_LABELS.get(kind, kind), style=blocked),
+                "value": _right(fmt.number(p.value)),
+                "weight": _right(fmt.percent(p.weight)),
+                "target": _right(fmt.percent(p.target)),
+                "drift": _right(fmt.points(drift), "bold" if out_of_band else ""),
+                "risk": _right(fmt.percent(p.risk_contribution)),
+                "currency": Text(p.currency),
+                "exchange": Text(p.exchange),
+            }
+            table.add_row(*(cells[key] for key, _ in COLUMNS), key=p.symbol)
         self.query_one("#totals", Static).update(
             Text(f"{totals_text(plan)}\n{rules_text(self.app.session)}")
         )
+        blocked_line = self.query_one("#blocked", Static)
+        blocked_line.update(Text(blocked_text(plan)))
+        blocked_line.display = bool(plan.blocked)
         self.update_status()
 
     def show_error(self, message: str) -> None:
         """Empty the table (its numbers would be stale), flag the status line and show
         ``message`` in full below it."""
+        self.error = message
         self.query_one("#positions", DataTable).clear()
-        self.update_status(error=f"No plan: {message}")
+        self.query_one("#blocked").display = False
+        self.update_status()
         self.query_one("#totals", Static).update(
             Text(f"Could not build the plan:\n{message}\n\n{RETRY_NOTE}")
         )

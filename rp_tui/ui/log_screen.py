@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,47 +11,112 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.services import read_trade_log
+from rp_tui.ui import format as fmt
 
-COLUMNS = ("Time", "Event", "Symbol", "Side", "Qty", "Status", "Order ref", "Details")
+COLUMNS = ("Time", "Event", "Symbol", "Side", "Qty", "Status", "Details", "Order ref")
+# Fields the columns already show; anything else goes to Details as key=value.
+SHOWN = {
+    "ts",
+    "event",
+    "symbol",
+    "side",
+    "quantity",
+    "shares",
+    "filled",
+    "remaining",
+    "status",
+    "order_ref",
+    "run_id",
+    "account",
+    "message",
+    "reasons",
+    "reason",
+}
 
 
-def row(record: dict) -> tuple[str, ...]:
-    """Flatten one log record into the table's columns (details: whatever else it has)."""
-    shown = {
-        "ts",
-        "event",
-        "symbol",
-        "side",
-        "quantity",
-        "shares",
-        "filled",
-        "status",
-        "order_ref",
-        "run_id",
-        "account",
-    }
-    quantity = next((record[k] for k in ("quantity", "shares", "filled") if k in record), "")
-    details = (
-        record.get("message")
-        or "; ".join(record.get("reasons", []))
-        or ", ".join(
-            f"{k}={v}" for k, v in record.items() if k not in shown and v not in ("", None)
+def local_time(ts: str) -> str:
+    """An ISO UTC timestamp as local ``mm-dd HH:MM:SS`` (the detail line has the year)."""
+    try:
+        return datetime.fromisoformat(ts).astimezone().strftime("%m-%d %H:%M:%S")
+    except ValueError:
+        return ts[:19].replace("T", " ")
+
+
+def full_record(record: dict) -> str:
+    """Every field of a record, ``key value`` pairs in log order, floats rounded."""
+
+    def shown(value: object) -> str:
+        if isinstance(value, float):
+            return f"{round(value, 6):g}"
+        if isinstance(value, list):
+            return "; ".join(map(str, value))
+        return str(value)
+
+    return "   ".join(f"{k} {shown(v)}" for k, v in record.items() if v not in ("", None))
+
+
+def _num(value: object) -> str:
+    return fmt.number(value) if isinstance(value, int | float) else str(value)
+
+
+def _quantity(record: dict) -> str:
+    if "shares" in record:
+        return fmt.quantity(record["shares"])
+    if "filled" in record and "remaining" in record:  # status / result: filled of total
+        filled, remaining = record["filled"], record["remaining"]
+        return f"{fmt.quantity(filled)}/{fmt.quantity(filled + remaining)}"
+    if "quantity" in record:
+        return fmt.quantity(record["quantity"])
+    return ""
+
+
+def details(record: dict) -> str:
+    """What else the record says, in words for the usual events, else ``key=value``."""
+    event = record.get("event")
+    parts: list[str] = []
+    if event == "intent":
+        estimate = _num(record.get("estimated_commission", ""))
+        parts.append(
+            f"{record.get('order_type', '')} {_num(record.get('limit', ''))} "
+            f"{record.get('currency', '')}, est. comm. {estimate}"
         )
-    )
+    elif event == "fill":
+        parts.append(
+            f"@ {_num(record.get('price', ''))}, comm. {_num(record.get('commission', ''))} "
+            f"{record.get('commission_currency', '')}".rstrip()
+        )
+    elif event == "result":
+        parts.append(
+            f"avg {_num(record.get('avg_price', ''))}, comm. {_num(record.get('commission', ''))}"
+        )
+    else:
+        parts += [
+            f"{k}={_num(v)}" for k, v in record.items() if k not in SHOWN and v not in ("", None)
+        ]
+    parts += [str(record[k]) for k in ("message", "reason") if record.get(k)]
+    parts += [str(r) for r in record.get("reasons", [])]
+    return "; ".join(p for p in parts if p.strip())
+
+
+def row(record: dict, orders: dict[str, dict] | None = None) -> tuple[str, ...]:
+    """Flatten one log record into the table's columns; ``orders`` (intents by order
+    ref) names the symbol and side of records that carry only the order ref."""
+    intent = (orders or {}).get(record.get("order_ref", ""), {})
     return (
-        str(record.get("ts", ""))[:19].replace("T", " "),
+        local_time(str(record.get("ts", ""))),
         str(record.get("event", "")),
-        str(record.get("symbol", "")),
-        str(record.get("side", "")),
-        str(quantity),
+        str(record.get("symbol", intent.get("symbol", ""))),
+        str(record.get("side", intent.get("side", ""))),
+        _quantity(record),
         str(record.get("status", "")),
+        details(record),
         str(record.get("order_ref", "")),
-        str(details),
     )
 
 
 class LogScreen(Screen):
-    """The last 500 trade-log records of ``<data dir>/trade-log.ndjson``, newest first."""
+    """The last 500 trade-log records of ``<data dir>/trade-log.ndjson``, newest first;
+    the highlighted record is shown in full below the table."""
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Reload")]
 
@@ -57,6 +124,7 @@ class LogScreen(Screen):
         yield Header()
         yield Static("", id="log-title")
         yield DataTable(id="log", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="log-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -67,15 +135,24 @@ class LogScreen(Screen):
 
     def action_reload(self) -> None:
         """Read the log again."""
-        records = read_trade_log(500)
+        self.records = list(reversed(read_trade_log(500)))
+        orders = {r["order_ref"]: r for r in self.records if r.get("event") == "intent"}
         table = self.query_one("#log", DataTable)
         table.clear()
-        for record in reversed(records):
-            table.add_row(*row(record))
+        for i, record in enumerate(self.records):
+            table.add_row(*row(record, orders), key=str(i))
         self.query_one("#log-title", Static).update(
             Text(
-                f"Trade log: {len(records)} records, newest first"
-                if records
+                f"Trade log: {len(self.records)} records, newest first (local time)"
+                if self.records
                 else "Trade log: empty (orders you send are recorded here)"
             )
         )
+        self.query_one("#log-detail", Static).display = bool(self.records)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the whole highlighted record (long reasons and refs do not fit a cell)."""
+        if event.row_key.value is None:
+            return
+        record = self.records[int(event.row_key.value)]
+        self.query_one("#log-detail", Static).update(Text(full_record(record)))

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.services import Plan, what_if_commissions
 from rp_tui.ui import format as fmt
+from rp_tui.ui.dashboard import blocked_text
 
 COLUMNS = (
     ("side", "Side", False),
@@ -97,10 +98,7 @@ class PreviewScreen(Screen):
         else:
             yield Static(Text(no_orders_text(plan)), id="preview-empty")
         if plan.blocked:
-            yield Static(
-                Text("\n".join(f"Blocked: {r}" for r in plan.blocked.values())),
-                id="preview-blocked",
-            )
+            yield Static(Text(blocked_text(plan)), id="preview-blocked")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,10 +121,13 @@ class PreviewScreen(Screen):
             )
         self.fetch_what_if()
 
-    @work(exclusive=True, group="what-if")
+    @work(exclusive=True, group="what-if", exit_on_error=False)
     async def fetch_what_if(self) -> None:
         """TWS's own commission estimate beside the model's ("unknown" when it has none)."""
-        estimates = await what_if_commissions(self.app.broker, self.plan)
+        try:
+            estimates = await what_if_commissions(self.app.broker, self.plan)
+        except Exception:  # an estimate is a courtesy: never let it take the app down
+            estimates = {}
         table = self.query_one("#orders", DataTable)
         for o in self.plan.orders:
             value = estimates.get(o.symbol, float("nan"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -15,34 +16,41 @@ from textual.widgets import DataTable, Static
 from rp_tui.broker.base import Fill
 from rp_tui.ui import format as fmt
 
-STATUS_STYLE = {
-    "filled": "green",
-    "partial": "yellow",
-    "open": "yellow",
-    "cancelled": "",
-    "rejected": "red",
-    "unknown": "bold red",
+# Each outcome in the words of the summary ("2 orders filled, 1 order partially filled").
+OUTCOMES = {
+    "filled": "filled",
+    "partial": "partially filled",
+    "open": "still open",
+    "cancelled": "cancelled",
+    "rejected": "rejected",
+    "unknown": "with an unknown outcome",
 }
-ORDER = ("filled", "partial", "open", "cancelled", "rejected", "unknown")
+# ib_async's wording repeats the code and names its request: "Error 201, reqId 28: ".
+_IB_PREFIX = re.compile(r"Error \d+, reqId -?\d+: ")
+
+
+def reason(fill: Fill) -> str:
+    """The broker's message without ib_async's ``Error N, reqId M:`` prefix."""
+    return _IB_PREFIX.sub("", fill.message).strip()
 
 
 def fills_message(fills: Sequence[Fill]) -> tuple[str, str]:
-    """A notification (text, severity) counting each outcome, with every reason."""
+    """A summary (text, severity) counting each outcome, with every rejection's reason."""
     counts = Counter(f.status for f in fills)
-    text = (
-        ", ".join(
-            f"{counts[s]} order{'s' if counts[s] != 1 else ''} {s}" for s in ORDER if counts[s]
-        )
-        or "no orders"
+    text = ", ".join(
+        f"{counts[s]} order{'s' if counts[s] != 1 else ''} {words}"
+        for s, words in OUTCOMES.items()
+        if counts[s]
     )
-    problems = [f for f in fills if f.status in ("rejected", "unknown")]
+    text = text or "no orders"
+    rejected = [f for f in fills if f.status == "rejected"]
+    if rejected:
+        reasons = (f"{f.side} {f.symbol}: {reason(f) or 'no reason given'}" for f in rejected)
+        text += ". Rejected: " + "; ".join(reasons)
     if counts["unknown"]:
-        text += ": outcome unknown (connection lost) — not re-sent; check TWS before retrying"
-    elif problems:
         text += (
-            " ("
-            + "; ".join(f"{f.side} {f.symbol}: {f.message or 'no reason given'}" for f in problems)
-            + ")"
+            ". Unknown: the connection dropped before TWS answered; not re-sent, check those "
+            "orders in TWS before running again"
         )
     severity = (
         "error" if counts["unknown"] else "warning" if set(counts) - {"filled"} else "information"
@@ -50,25 +58,61 @@ def fills_message(fills: Sequence[Fill]) -> tuple[str, str]:
     return text, severity
 
 
+def outcome_note(fill: Fill) -> str:
+    """The message column: the broker's words, plus what is left of a partial or open
+    order and what to do about an unknown one."""
+    notes = [reason(fill)] if reason(fill) else []
+    if fill.status in ("partial", "open") and fill.remaining:
+        notes.append(f"{fmt.quantity(fill.remaining)} not filled")
+    if fill.status == "unknown" and not fill.message:
+        notes.append("outcome unknown: not re-sent; check TWS before retrying")
+    return "; ".join(notes)
+
+
+def commission_text(fills: Sequence[Fill]) -> str:
+    """Commission charged, summed per currency (``Commission 3.00 USD``)."""
+    paid: dict[str, float] = {}
+    for f in fills:
+        paid[f.currency] = paid.get(f.currency, 0.0) + f.commission
+    return "Commission " + (
+        " + ".join(fmt.money(v, ccy) for ccy, v in sorted(paid.items())) or "0.00"
+    )
+
+
 class ResultsScreen(ModalScreen[None]):
     """One row per order: side, symbol, filled of total, average price, commission, status
-    and the broker's message; a partial fill shows its open remainder."""
+    and the broker's message; a partial fill shows its open remainder, an unknown outcome
+    an alert (it is never re-sent: reconcile in TWS first)."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("enter", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("enter", "dismiss", "Close", priority=True),  # the table would take it
+    ]
 
     def __init__(self, fills: Sequence[Fill]) -> None:
         super().__init__()
         self.fills = list(fills)
 
     def compose(self) -> ComposeResult:
-        text, _ = fills_message(self.fills)
+        text, severity = fills_message(self.fills)
+        summary = Static(Text(f"{text}\n{commission_text(self.fills)}"), id="results-summary")
+        summary.set_class(severity == "error", "-error")
+        summary.set_class(severity == "warning", "-warning")
         with Vertical(id="results-box") as box:
             box.border_title = "Orders sent"
-            yield Static(Text(text), id="results-summary")
+            yield summary
             yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
             yield Static(Text("Enter / Esc: close"), id="results-keys")
 
     def on_mount(self) -> None:
+        theme = self.app.current_theme
+        styles = {
+            "filled": theme.success or "green",
+            "partial": theme.warning or "yellow",
+            "open": theme.warning or "yellow",
+            "rejected": f"bold {theme.error or 'red'}",
+            "unknown": f"bold reverse {theme.error or 'red'}",
+        }
         table = self.query_one("#results", DataTable)
         for label in ("Side", "Symbol", "Filled", "Avg price", "Comm.", "Status", "Message"):
             table.add_column(label, key=label)
@@ -78,10 +122,10 @@ class ResultsScreen(ModalScreen[None]):
                 f.side,
                 f.symbol,
                 Text(f"{fmt.quantity(f.quantity)}/{fmt.quantity(total)}", justify="right"),
-                Text(fmt.number(f.price), justify="right"),
+                Text(fmt.number(f.price) if f.quantity else "-", justify="right"),
                 Text(fmt.money(f.commission, f.currency), justify="right"),
-                Text(f.status, style=STATUS_STYLE.get(f.status, "")),
-                Text(f.message),
+                Text(f.status, style=styles.get(f.status, "")),
+                Text(outcome_note(f)),
             )
 
     async def action_dismiss(self, result: None = None) -> None:

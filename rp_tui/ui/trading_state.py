@@ -32,7 +32,8 @@ class TradingStateScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        lines = [f"Now: {self.current} ({MEANING[self.current]})", ""]
+        meaning = MEANING.get(self.current, "the state file cannot be read")
+        lines = [f"Now: {self.current} ({meaning})", ""]
         lines += [f"{key}: {name:<9} {MEANING[name]}" for key, name in STATES.items()]
         with Vertical(id="state-box") as box:
             box.border_title = "Trading state"

@@ -85,3 +85,9 @@ async def toasts(pilot: Pilot) -> list[str]:
 def rows(table: DataTable) -> list[list[str]]:
     """The table's cells as plain strings, row by row."""
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def named_rows(table: DataTable) -> list[dict[str, str]]:
+    """The table's cells as plain strings keyed by column key, row by row."""
+    keys = [str(column.key.value) for column in table.ordered_columns]
+    return [dict(zip(keys, row, strict=True)) for row in rows(table)]

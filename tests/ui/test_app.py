@@ -15,8 +15,18 @@ from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.dashboard import DashboardScreen
 from rp_tui.ui.plots import ValuePlot
 from rp_tui.ui.preview import PreviewScreen
+from rp_tui.ui.results import ResultsScreen
 
-from .conftest import SIZE, make_app, portfolio_copy, rows, screen_text, settle, toasts
+from .conftest import (
+    SIZE,
+    make_app,
+    named_rows,
+    portfolio_copy,
+    rows,
+    screen_text,
+    settle,
+    toasts,
+)
 
 SYMBOLS = ["MTUM", "QUAL", "SIZE", "USMV", "VLUE"]
 
@@ -27,8 +37,8 @@ async def expected_plan(session) -> Plan:
 
 
 def quantities(app: RpTuiApp) -> dict[str, str]:
-    table = app.screen.query_one("#positions", DataTable)
-    return {row[0]: row[3] for row in rows(table)}
+    table = app.dashboard.query_one("#positions", DataTable)
+    return {row["symbol"]: row["quantity"] for row in named_rows(table)}
 
 
 async def test_dashboard_shows_positions_totals_and_status(session):
@@ -38,24 +48,30 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         table = app.screen.query_one("#positions", DataTable)
-        cells = rows(table)
-        assert [r[0] for r in cells] == SYMBOLS
-        assert all(cell.isascii() for row in cells for cell in row)  # no wide glyphs
+        cells = named_rows(table)
+        assert [r["symbol"] for r in cells] == SYMBOLS
+        assert all(cell.isascii() for row in cells for cell in row.values())  # no wide glyphs
         usmv = cells[3]
-        assert usmv[1:4] == ["SMART", "USD", "254"]
-        assert usmv[4] == fmt.number(plan.positions[3].price)  # 71.13
-        assert usmv[8] == fmt.points(plan.positions[3].drift) == "-3.18 pp"
-        assert cells[1][8] == "+1.52 pp"
+        assert [usmv[k] for k in ("exchange", "currency", "quantity")] == ["SMART", "USD", "254"]
+        assert usmv["price"] == fmt.number(plan.positions[3].price)  # 71.13
+        assert usmv["drift"] == fmt.points(plan.positions[3].drift) == "-3.18 pp"
+        assert cells[1]["drift"] == "+1.52 pp"
+        assert {r["data"] for r in cells} == {"close"}  # the demo prices at the close
         # risk contributions are shares of variance: they sum to 100 %
-        assert abs(sum(float(r[9].rstrip("%")) for r in cells) - 100) < 0.05
+        assert abs(sum(float(r["risk"].rstrip("%")) for r in cells) - 100) < 0.05
         text = screen_text(app)
         assert f"NAV {fmt.money(plan.nav, 'USD')}" in text
         assert f"Cash {fmt.money(plan.cash, 'USD')}" in text
         assert "Largest |drift| 3.18 pp (USMV)" in text
         status = text.splitlines()[1]
-        assert "demo DEMO-RP1" in status and "erc 252d" in status
+        assert "demo DEMO-RP1 | ACTIVE" in status and "erc 252d" in status
         assert "as of 2022-12-28" in status and "band 1.00 pp" in status
-        for key in ("p Preview", "b Backtest", "q Quit", "? Help"):
+        # the visible part of the table, at 80 columns: every column up to the currency
+        header = text.splitlines()[3].split()
+        assert header[:10] == ["Symbol", "Qty", "Price", "Data", "Value", "USD", "Weight",
+                               "Target", "Drift", "Risk"]  # fmt: skip
+        assert "Ccy" in header
+        for key in ("p Preview", "b Backtest", "l Log", "k Kill switch", "q Quit", "? Help"):
             assert key in text  # the footer, at 80 columns
 
 
@@ -134,9 +150,16 @@ async def test_confirm_yes_executes_and_the_account_persists(session, data_dir):
         await settle(pilot)
         await pilot.press("p", "enter", "y")
         await settle(pilot)
+        assert isinstance(app.screen, ResultsScreen)
+        results = named_rows(app.screen.query_one("#results", DataTable))
+        assert [(r["Symbol"], r["Filled"], r["Status"]) for r in results] == [
+            ("QUAL", "11/11", "filled"), ("SIZE", "12/12", "filled"), ("USMV", "26/26", "filled")
+        ]  # fmt: skip
+        assert all(r["Comm."] == "1.00 USD" for r in results)
+        assert "3 orders filled" in screen_text(app)
+        await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
         assert quantities(app) == expected
-        assert any("3 orders filled" in t for t in await toasts(pilot))
         text = screen_text(app)
         assert f"Cash {fmt.money(plan.cash_after, 'USD')}" in text
         assert "nothing to trade" in text

@@ -82,7 +82,7 @@ async def test_theme_comes_from_the_config(tmp_path, data_dir):
         await settle(pilot)
         assert app.theme == "rp-light"
         assert app.current_theme.primary == "#0B5CAD"
-        assert "theme rp-light" in screen_text(app).splitlines()[1]
+        assert "demo, rp-light" in screen_text(app).splitlines()[0]  # the header
 
 
 async def test_broken_theme_file_is_skipped_with_a_notification(tmp_path, session):
@@ -121,7 +121,7 @@ async def test_t_cycles_the_loaded_themes(session):
         assert seen == ["rp-dark", "rp-light", "rp-contrast", "rp-dark"]
         await pilot.press("t")
         await pilot.pause()
-        assert "theme rp-light" in screen_text(app).splitlines()[1]
+        assert "demo, rp-light" in screen_text(app).splitlines()[0]  # the header
 
 
 def test_plot_colours_follow_the_theme():
