@@ -89,6 +89,13 @@ def _number(value: Any) -> float:
     return x if math.isfinite(x) and 0 < x < UNSET_DOUBLE else math.nan
 
 
+def _why(exc: Exception, timeout: float) -> str:
+    """A connection failure in words: a silent timeout says how long it waited."""
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return f"no answer within {timeout:g} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _amount(value: Any) -> float:
     """A money amount that may be unset: 0.0 when TWS has not sent one."""
     x = _number(value)
@@ -182,7 +189,8 @@ class IbkrBroker:
             self.ib.disconnect()
             self.on_status(f"disconnected: TWS not reachable at {self.address}")
             raise BrokerError(
-                f"cannot reach TWS / IB Gateway at {self.address} ({type(exc).__name__}: {exc}); "
+                f"cannot reach TWS / IB Gateway at {self.address} "
+                f"({_why(exc, s.connect_timeout)}); "
                 "start it with the API enabled (Configure > API > Settings) and check the "
                 "port, or use the demo account (--broker demo)"
             ) from exc
