@@ -28,9 +28,9 @@ def main() -> None:
     from skfolio.optimization import RiskBudgeting
 
     from rp_tui.domain.allocation import erc_weights
-    from rp_tui.domain.backtest import BacktestSpec, run_backtest
-    from rp_tui.domain.fees import NO_FEES, FeeTable
+    from rp_tui.domain.fee_model import NO_FEES, FeeTable
     from rp_tui.domain.rebalance import RebalanceRules
+    from rp_tui.domain.replay import BacktestSpec, run_backtest
     from rp_tui.domain.returns import sample_covariance, simple_returns
 
     prices = load_sp500_dataset()

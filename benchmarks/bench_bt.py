@@ -53,9 +53,9 @@ def run_bt(prices):
 
 def run_ours(prices):
     from rp_tui.domain.allocation import erc_weights
-    from rp_tui.domain.backtest import BacktestSpec, run_backtest
-    from rp_tui.domain.fees import NO_FEES, FeeTable
+    from rp_tui.domain.fee_model import NO_FEES, FeeTable
     from rp_tui.domain.rebalance import RebalanceRules
+    from rp_tui.domain.replay import BacktestSpec, run_backtest
     from rp_tui.domain.returns import sample_covariance
 
     spec = BacktestSpec(LOOKBACK, "monthly", RebalanceRules(whole_shares=False), 1e6)
@@ -73,9 +73,9 @@ def run_ours(prices):
 def explain_costs(prices, frictionless) -> None:
     """Whole shares and IBKR Pro Fixed fees against the frictionless run: where it differs."""
     from rp_tui.domain.allocation import erc_weights
-    from rp_tui.domain.backtest import BacktestSpec, run_backtest
-    from rp_tui.domain.fees import FeeSchedule, FeeTable
+    from rp_tui.domain.fee_model import FeeSchedule, FeeTable
     from rp_tui.domain.rebalance import RebalanceRules
+    from rp_tui.domain.replay import BacktestSpec, run_backtest
     from rp_tui.domain.returns import sample_covariance
 
     fixed = FeeSchedule(

@@ -29,7 +29,8 @@ def process_seconds(argv: list[str], runs: int) -> float:
 def main() -> None:
     from rp_tui.domain.allocation import erc_weights, risk_contributions
     from rp_tui.domain.returns import sample_covariance
-    from rp_tui.services import BacktestOptions, backtest, open_session
+    from rp_tui.services.backtest import BacktestOptions, backtest
+    from rp_tui.services.session import open_session
 
     rng = np.random.default_rng(20)  # 20 assets, 252 days of a 3-factor model: seeded
     loadings = rng.normal(size=(20, 3))

@@ -29,7 +29,8 @@ def ibkr_config(folder: Path) -> Path:
 
 
 async def measure(folder: Path) -> list[tuple[str, str, str]]:
-    from rp_tui.services import build_plan, make_broker, open_session
+    from rp_tui.services.plan import build_plan
+    from rp_tui.services.session import make_broker, open_session
     from rp_tui.tws_emulator import TwsEmulator, demo_scenario
 
     rows = []

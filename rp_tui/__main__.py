@@ -1,3 +1,3 @@
-from rp_tui.cli import main
+from rp_tui.cli.main import main
 
 raise SystemExit(main())

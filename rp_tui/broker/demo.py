@@ -8,28 +8,20 @@ estimated commission. State lives in ``<data dir>/demo-account.json`` (atomic wr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from rp_tui.broker.base import AccountSnapshot, Fill, OrderRequest
-from rp_tui.broker.trade_log import TradeLog
-from rp_tui.domain.fees import FeeTable
-from rp_tui.errors import BrokerError
-from rp_tui.paths import atomic_write_text, data_dir
-from rp_tui.prices import PriceHistory
+from rp_tui.domain.fee_model import FeeTable
+from rp_tui.inputs.prices import PriceHistory
+from rp_tui.state.demo_account import STATE_VERSION, load_state, save_state, state_path
+from rp_tui.state.trade_log import TradeLog
 
 DEMO_ACCOUNT = "DEMO-RP1"
 SEED_CAPITAL = 100_000.0
 SEED_DAYS_BEFORE_END = 365
-STATE_VERSION = 1
-
-
-def state_path() -> Path:
-    """Where the demo account is kept (``$RP_TUI_DATA_DIR`` or the platform data dir)."""
-    return data_dir() / "demo-account.json"
 
 
 def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD") -> dict:
@@ -94,23 +86,11 @@ class DemoBroker:
         return state
 
     def _load(self) -> dict:
-        if not self.path.exists():
-            return self.reset()
-        try:
-            state = json.loads(self.path.read_text("utf-8"))
-            if state.get("version") != STATE_VERSION:
-                raise ValueError("unknown version")
-            state["cash"] = float(state["cash"])
-            state["quantities"] = {k: float(v) for k, v in state["quantities"].items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise BrokerError(
-                f"{self.path}: demo account state is unreadable ({exc}); "
-                "run rp-tui --reset-demo to start the demo account again"
-            ) from exc
-        return state
+        state = load_state(self.path)
+        return self.reset() if state is None else state
 
     def _save(self, state: dict) -> None:
-        atomic_write_text(self.path, json.dumps(state, indent=2) + "\n")
+        save_state(self.path, state)
 
     async def snapshot(self) -> AccountSnapshot:
         """Cash and holdings, valued at the history's last close."""

@@ -26,10 +26,7 @@ import numpy as np
 
 from rp_tui.broker.base import AccountSnapshot, Fill, OrderRequest
 from rp_tui.broker.ibkr_history import IDENTICAL_GAP_SECONDS, HistoryCache, Pacer
-from rp_tui.broker.trade_log import TradeLog
-from rp_tui.broker.trading_state import read_trading_state
-from rp_tui.config import Asset, BrokerSettings, Execution
-from rp_tui.domain.fees import FeeTable
+from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.rebalance import fit_buys
 from rp_tui.domain.safety import (
     OrderCheck,
@@ -40,7 +37,10 @@ from rp_tui.domain.safety import (
     marketable_limit,
 )
 from rp_tui.errors import BrokerError
-from rp_tui.prices import PriceHistory
+from rp_tui.inputs.portfolio import Asset, BrokerSettings, Execution
+from rp_tui.inputs.prices import PriceHistory
+from rp_tui.state.trade_log import TradeLog
+from rp_tui.state.trading_state import read_trading_state
 
 NOT_SUBSCRIBED = frozenset({354, 10089, 10167, 10168})
 UNSET_DOUBLE = 1.7976931348623157e308  # TWS's "no value" (e.g. an unknown what-if commission)

@@ -16,7 +16,7 @@ from collections import deque
 from datetime import date
 from pathlib import Path
 
-from rp_tui.paths import atomic_write_text, data_dir
+from rp_tui.state.storage import atomic_write_text, data_dir
 
 WINDOW_SECONDS = 600.0
 MAX_REQUESTS_PER_WINDOW = 60

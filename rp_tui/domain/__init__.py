@@ -1,4 +1,2 @@
-"""Pure numerical core: returns, covariance, allocation, fees, rebalancing, backtest, metrics.
-
-No I/O and no UI or broker imports (checked by the import-linter contracts in pyproject.toml).
-"""
+"""Pure numerical core: returns, covariance, allocation, fee model, order sizing, safety
+checks, the backtest replay and metrics. Imports numpy and scipy only: no I/O, UI or broker."""

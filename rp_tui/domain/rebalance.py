@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rp_tui.domain.fees import FeeTable
+from rp_tui.domain.fee_model import FeeTable
 
 _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
 

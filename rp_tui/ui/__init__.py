@@ -1,4 +1,2 @@
-"""The terminal UI (Textual). The only package that imports textual and plotext.
-
-Entry points: :func:`rp_tui.ui.app.run_app` and :class:`rp_tui.ui.app.RpTuiApp`.
-"""
+"""The terminal app (Textual): screens and widgets over the services; the only package that
+imports textual and plotext. Entry point: :func:`rp_tui.ui.app.run_app`."""

@@ -13,30 +13,23 @@ from textual.notifications import SeverityLevel
 
 from rp_tui.broker.base import Broker
 from rp_tui.errors import UserError
-from rp_tui.portfolio_file import FileChangedError, PortfolioFile
-from rp_tui.services import (
-    Plan,
-    Session,
-    build_plan,
-    execute_plan,
-    make_broker,
-    set_trading_state,
-    trading_state,
-    with_portfolio,
-)
+from rp_tui.inputs.portfolio_edit import FileChangedError, PortfolioFile
+from rp_tui.services.execution import execute_plan, set_trading_state, trading_state
+from rp_tui.services.plan import Plan, build_plan
+from rp_tui.services.session import Session, make_broker, with_portfolio
 from rp_tui.ui.backtest_screen import BacktestScreen
 from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.connect_failed import ConnectFailedScreen
 from rp_tui.ui.dashboard import DashboardScreen, is_live
 from rp_tui.ui.editor import EditorScreen
+from rp_tui.ui.kill_switch import MEANING, TradingStateScreen
 from rp_tui.ui.log_screen import LogScreen
 from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.preview import PreviewScreen
 from rp_tui.ui.results import ResultsScreen
 from rp_tui.ui.risk_screen import RiskScreen
 from rp_tui.ui.themes import choose_theme, load_themes
-from rp_tui.ui.trading_state import MEANING, TradingStateScreen
 
 UNREACHABLE = "cannot reach TWS"
 

@@ -21,10 +21,11 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from rp_tui.domain.backtest import BacktestCancelled, BacktestResult
 from rp_tui.domain.metrics import drawdown, monthly_return_table, period_returns, rolling_volatility
+from rp_tui.domain.replay import BacktestCancelled, BacktestResult
 from rp_tui.errors import UserError
-from rp_tui.services import BacktestOptions, BacktestReport, Session, backtest
+from rp_tui.services.backtest import BacktestOptions, BacktestReport, backtest
+from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot, WeightsPlot
 
@@ -151,7 +152,8 @@ class BacktestScreen(Screen):
 
     @work(thread=True, exclusive=True, group="backtest")
     def run_backtest(self) -> None:
-        """Worker thread: run :func:`services.backtest`, reporting back via the event loop."""
+        """Worker thread: run :func:`rp_tui.services.backtest.backtest`, reporting back
+        through the event loop."""
         worker = get_current_worker()
         last = -1.0
 

@@ -8,7 +8,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services import Plan, Session
+from rp_tui.services.plan import Plan
+from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 
 # (key, label) of the positions table; numbers are right-aligned. What matters fits 80

@@ -16,9 +16,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from rp_tui.config import Asset
 from rp_tui.errors import UserError
-from rp_tui.portfolio_file import PortfolioFile
+from rp_tui.inputs.portfolio import Asset
+from rp_tui.inputs.portfolio_edit import PortfolioFile
 
 ASSET_COLUMNS = (
     ("symbol", "Symbol"),
@@ -236,7 +236,7 @@ class EditorScreen(Screen):
     @work(exclusive=True, group="add-asset")
     async def add_checked(self, asset: Asset) -> None:
         """Accept the new asset only once it can be priced (price history or IBKR)."""
-        from rp_tui.services import check_new_asset
+        from rp_tui.services.session import check_new_asset
 
         try:
             await check_new_asset(self.app.session, self.app.broker, asset)

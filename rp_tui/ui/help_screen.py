@@ -30,10 +30,10 @@ def help_text(app) -> str:
     from rp_tui.ui.backtest_screen import BacktestScreen
     from rp_tui.ui.confirm import ConfirmScreen
     from rp_tui.ui.dashboard import DashboardScreen
+    from rp_tui.ui.kill_switch import TradingStateScreen
     from rp_tui.ui.log_screen import LogScreen
     from rp_tui.ui.preview import PreviewScreen
     from rp_tui.ui.risk_screen import RiskScreen
-    from rp_tui.ui.trading_state import TradingStateScreen
 
     sections = [
         ("Everywhere", [*type(app).BINDINGS, ("ctrl+p", "command_palette", "Commands")]),

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services import read_trade_log
+from rp_tui.services.execution import read_trade_log
 from rp_tui.ui import format as fmt
 
 COLUMNS = ("Time", "Event", "Symbol", "Side", "Qty", "Status", "Details", "Order ref")

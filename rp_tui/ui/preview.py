@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services import Plan, what_if_commissions
+from rp_tui.services.execution import what_if_commissions
+from rp_tui.services.plan import Plan
 from rp_tui.ui import format as fmt
 from rp_tui.ui.dashboard import blocked_text
 

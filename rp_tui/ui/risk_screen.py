@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.errors import UserError
-from rp_tui.services import RiskReport, risk_report
+from rp_tui.services.risk_report import RiskReport, risk_report
 from rp_tui.ui import format as fmt
 
 

@@ -11,7 +11,7 @@ from rp_tui.domain.allocation import (
     risk_contributions,
 )
 from rp_tui.domain.returns import sample_covariance, simple_returns
-from rp_tui.prices import load_prices
+from rp_tui.inputs.prices import load_prices
 
 
 @pytest.fixture(scope="module")

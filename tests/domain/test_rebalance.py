@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rp_tui.domain.fees import FeeSchedule, FeeTable
+from rp_tui.domain.fee_model import FeeSchedule, FeeTable
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
 
 US_FIXED = FeeSchedule(

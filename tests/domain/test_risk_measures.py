@@ -7,7 +7,7 @@ from rp_tui.domain.allocation import erc_weights
 from rp_tui.domain.mixture import fit_gaussian_mixture
 from rp_tui.domain.returns import sample_covariance, simple_returns
 from rp_tui.domain.risk_measures import correlation, risk_decomposition, value_at_risk
-from rp_tui.prices import load_prices
+from rp_tui.inputs.prices import load_prices
 
 
 @pytest.fixture(scope="module")

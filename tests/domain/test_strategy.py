@@ -15,7 +15,7 @@ from rp_tui.domain.covariance import (
 from rp_tui.domain.metrics import TRADING_DAYS
 from rp_tui.domain.returns import sample_covariance, simple_returns
 from rp_tui.domain.strategy import AllocationSpec, allocate
-from rp_tui.prices import load_prices
+from rp_tui.inputs.prices import load_prices
 
 NAMES = ("MTUM", "QUAL", "SIZE", "USMV", "VLUE")
 

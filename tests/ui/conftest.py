@@ -11,7 +11,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from rp_tui.services import Session, make_broker, open_session
+from rp_tui.services.session import Session, make_broker, open_session
 from rp_tui.ui.app import RpTuiApp
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,9 @@ from pathlib import Path
 from textual.widgets import DataTable, ProgressBar
 
 from rp_tui.broker.demo import state_path
-from rp_tui.services import BacktestOptions, Plan, backtest, build_plan, make_broker, open_session
+from rp_tui.services.backtest import BacktestOptions, backtest
+from rp_tui.services.plan import Plan, build_plan
+from rp_tui.services.session import make_broker, open_session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.app import RpTuiApp
 from rp_tui.ui.backtest_screen import BacktestScreen

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import shutil
 
-from rp_tui.services import open_session
+from rp_tui.services.session import open_session
 from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.editor import EditCellScreen, EditorScreen
 from tests.ui.conftest import PORTFOLIO, SIZE, make_app, rows, screen_text, settle

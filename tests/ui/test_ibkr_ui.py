@@ -7,20 +7,20 @@ import time
 
 import pytest
 
-from rp_tui.broker.trade_log import TradeLog
-from rp_tui.services import make_broker, open_session
+from rp_tui.services.session import make_broker, open_session
+from rp_tui.state.trade_log import TradeLog
 from rp_tui.tws_emulator import OrderBehaviour, Quote, TwsEmulator, WhatIf, demo_scenario
 from rp_tui.ui.app import RpTuiApp
 from rp_tui.ui.confirm import ConfirmScreen
 from rp_tui.ui.connect_failed import ConnectFailedScreen
 from rp_tui.ui.dashboard import DashboardScreen
 from rp_tui.ui.help_screen import HelpScreen
+from rp_tui.ui.kill_switch import TradingStateScreen
 from rp_tui.ui.log_screen import LogScreen
 from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.preview import PreviewScreen
 from rp_tui.ui.results import ResultsScreen
 from rp_tui.ui.risk_screen import RiskScreen
-from rp_tui.ui.trading_state import TradingStateScreen
 from tests.ui.conftest import (
     PORTFOLIO,
     SIZE,

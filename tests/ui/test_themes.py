@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.color import Color
 
-from rp_tui.services import open_session
+from rp_tui.services.session import open_session
 from rp_tui.ui.plots import palette
 from rp_tui.ui.themes import (
     ThemeFileError,

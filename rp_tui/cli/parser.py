@@ -1,0 +1,322 @@
+"""The ``rp-tui`` argument parser: every subcommand and option, with no heavy import.
+
+``rp-tui --help`` imports only this module (no numpy, pandas, scipy or textual).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rp_tui import __version__
+from rp_tui.domain.names import FEE_PLANS, FREQUENCIES, METHODS
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 2, got {text}")
+    return value
+
+
+def _listed(choices: tuple[str, ...]):
+    def parse(text: str) -> tuple[str, ...]:
+        values = tuple(v.strip() for v in text.split(",") if v.strip())
+        bad = [v for v in values if v not in choices]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(bad) or text!r}: choose from {', '.join(choices)}"
+            )
+        return values
+
+    return parse
+
+
+def _listed_numbers(kind: type):
+    def parse(text: str) -> tuple:
+        try:
+            return tuple(kind(v) for v in text.split(",") if v.strip())
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from exc
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """Options every command takes; subcommands SUPPRESS defaults so either place works."""
+    default = argparse.SUPPRESS if suppress else None
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS if suppress else "portfolio.toml",
+        help="portfolio file (default: ./portfolio.toml)",
+    )
+    parent.add_argument(
+        "--prices",
+        metavar="CSV",
+        default=default,
+        help="price history: Date column (ISO), then adjusted closes per symbol "
+        "(default: the bundled iShares factor ETFs, 2014-2022)",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``rp-tui`` argument parser (no heavy imports)."""
+    parser = argparse.ArgumentParser(
+        prog="rp-tui",
+        description="Risk-parity ETF portfolios at Interactive Brokers: a terminal app, "
+        "and headless commands for scripts and cron.",
+        parents=[_common(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"rp-tui {__version__}")
+    parser.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+    parser.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
+    parser.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
+    parser.add_argument("--client-id", type=int, help="API client id (default: config)")
+    parser.add_argument(
+        "--reset-demo",
+        action="store_true",
+        help="restore the seeded demo account (positions and cash) and exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common(suppress=True)
+
+    def output(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="json prints one JSON document on stdout and nothing else",
+        )
+
+    weights = commands.add_parser(
+        "weights",
+        parents=[common],
+        help="target weights and risk contributions",
+        description="Target weights from the covariance of the last LOOKBACK daily returns.",
+    )
+    weights.add_argument("--method", choices=METHODS, help="allocation method (default: config)")
+    weights.add_argument(
+        "--lookback",
+        type=_positive_int,
+        metavar="N",
+        help="daily returns in the covariance window (default: config)",
+    )
+    weights.add_argument("--as-of", metavar="DATE", help="ISO date (default: last in history)")
+    output(weights)
+
+    def broker_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+        sub.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
+        sub.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
+        sub.add_argument("--client-id", type=int, help="API client id (default: config)")
+
+    plan = commands.add_parser(
+        "plan",
+        parents=[common],
+        help="positions, drift and the fee-inclusive orders",
+        description="Size the orders that bring the account to its targets. Sends nothing "
+        "(an IBKR connection is read-only).",
+    )
+    broker_options(plan)
+    output(plan)
+
+    rebalance = commands.add_parser(
+        "rebalance",
+        parents=[common],
+        help="plan, and with --execute send the orders",
+        description="Without --execute a dry run: prints the plan, sends nothing. With "
+        "--execute, asks for confirmation (or --yes), sends sells first, then buys. Exit "
+        "codes: 0 done, 1 some orders failed or remain open, 2 bad input or refused.",
+    )
+    broker_options(rebalance)
+    rebalance.add_argument("--execute", action="store_true", help="send the orders")
+    rebalance.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rebalance.add_argument(
+        "--confirm-live",
+        metavar="ACCOUNT",
+        help="a live (non-paper) account's id, typed as confirmation",
+    )
+    rebalance.add_argument(
+        "--run-key",
+        metavar="KEY",
+        help="send orders at most once per KEY (e.g. 2026-11 for a monthly cron job)",
+    )
+    output(rebalance)
+
+    risk = commands.add_parser(
+        "risk",
+        parents=[common],
+        help="risk contributions, diversification, VaR and CVaR",
+        description="Risk of the account as held and of its targets: volatility, marginal "
+        "and total risk contributions, diversification ratio, effective number of bets, and "
+        "VaR / CVaR at 95 and 99 % over 1 day and 1 month (historical, parametric, Monte "
+        "Carlo from a Gaussian mixture).",
+    )
+    broker_options(risk)
+    risk.add_argument("--paths", type=int, default=5_000, help="Monte Carlo paths (5000)")
+    risk.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (0)")
+    output(risk)
+
+    backtest = commands.add_parser(
+        "backtest",
+        parents=[common],
+        help="replay the rules over the price history",
+        description="Rebalance at the close of the last trading day of each period.",
+    )
+    backtest_options(backtest)
+    backtest.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write equity.csv, weights.csv, trades.csv, stats.json, report.html to DIR",
+    )
+    output(backtest)
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[common],
+        help="backtest a grid of lookback x band x method x calendar, ranked",
+        description="Every combination of the comma-separated values, run on all cores "
+        "(or on a Dask cluster with --scheduler); the table is ranked by --rank.",
+    )
+    backtest_options(sweep, grid=True)
+    sweep.add_argument("--rank", default="sharpe", choices=RANK_KEYS, help="default: sharpe")
+    sweep.add_argument("--workers", type=int, help="processes (default: all cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, host:port")
+    sweep.add_argument("--out", metavar="FILE", help="also save the ranked table as CSV")
+    output(sweep)
+    return parser
+
+
+RANK_KEYS = ("sharpe", "cagr", "calmar", "sortino", "volatility", "max_drawdown", "turnover")
+
+
+def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> None:
+    """Options shared by ``backtest`` and ``sweep`` (``grid``: comma-separated lists)."""
+    listed = "comma-separated list, " if grid else ""
+    backtest.add_argument("--start", metavar="DATE", help="first rebalance on or after DATE")
+    backtest.add_argument("--end", metavar="DATE", help="use prices up to DATE")
+    if grid:
+        backtest.add_argument(
+            "--rebalance",
+            type=_listed(FREQUENCIES),
+            help=f"{listed}of {', '.join(FREQUENCIES)} (default: config)",
+        )
+        backtest.add_argument(
+            "--method",
+            type=_listed(METHODS),
+            help=f"{listed}of {', '.join(METHODS)} (default: config)",
+        )
+        backtest.add_argument(
+            "--lookback",
+            type=_listed_numbers(int),
+            metavar="N,…",
+            help="daily returns per covariance window (default: config)",
+        )
+        backtest.add_argument(
+            "--band",
+            type=_listed_numbers(float),
+            metavar="B,…",
+            help="drift bands, fractions (default: config)",
+        )
+    else:
+        backtest.add_argument("--rebalance", choices=FREQUENCIES, help="default: config")
+        backtest.add_argument("--method", choices=METHODS, help="default: config")
+        backtest.add_argument(
+            "--lookback",
+            type=_positive_int,
+            metavar="N",
+            help="daily returns per covariance window (default: config)",
+        )
+        backtest.add_argument(
+            "--band", type=float, metavar="B", help="drift band, a fraction (default: config)"
+        )
+    backtest.add_argument(
+        "--anchor",
+        choices=("last", "first"),
+        default="last",
+        help="trade on the last (default) or first trading day of a period",
+    )
+    backtest.add_argument(
+        "--relative-band",
+        action="store_true",
+        help="read --band as a fraction of each target, not of NAV",
+    )
+    backtest.add_argument(
+        "--rebalance-all",
+        action="store_true",
+        help="once one asset leaves its band, trade all back to target",
+    )
+    backtest.add_argument(
+        "--mode",
+        choices=("full", "buy-only"),
+        default="full",
+        help="buy-only: never sell, spend cash on the most underweight",
+    )
+    backtest.add_argument(
+        "--contribution",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="cash added each period (negative: withdrawn), base currency",
+    )
+    backtest.add_argument(
+        "--contribution-frequency", choices=FREQUENCIES, help="default: the rebalance frequency"
+    )
+    backtest.add_argument(
+        "--min-trade",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="skip trades smaller than X (base currency)",
+    )
+    backtest.add_argument(
+        "--max-commission-ratio",
+        type=float,
+        default=float("inf"),
+        metavar="F",
+        help="skip a trade whose commission exceeds F of its value",
+    )
+    backtest.add_argument(
+        "--slippage-bp",
+        type=float,
+        default=0.0,
+        metavar="BP",
+        help="fills this many basis points worse than the close",
+    )
+    backtest.add_argument(
+        "--fx",
+        metavar="CSV",
+        help="FX rates for listings in other "
+        "currencies: Date, then base currency per unit of each currency",
+    )
+    backtest.add_argument(
+        "--calendar",
+        metavar="MIC",
+        help="exchange calendar (XNYS, XLON…) or 'file' for the price dates",
+    )
+    backtest.add_argument(
+        "--benchmark",
+        action="append",
+        metavar="NAME",
+        help="equal-weight (default), buy-and-hold, or a symbol of the price file; repeatable",
+    )
+    backtest.add_argument("--fees", choices=FEE_PLANS, help="commission model (default: config)")
+    backtest.add_argument(
+        "--fractional", action="store_true", help="trade fractional shares (default: whole shares)"
+    )
+    backtest.add_argument(
+        "--capital",
+        type=_positive_float,
+        default=100_000.0,
+        metavar="X",
+        help="starting cash in base currency (default: 100000)",
+    )

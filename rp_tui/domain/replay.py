@@ -1,0 +1,306 @@
+"""Backtest engine: replays the live rebalancing rules over a daily price history.
+
+Rules: rebalance at the close of the last trading day of each period (see
+:mod:`rp_tui.domain.periods`), with target weights from the ``lookback`` daily simple
+returns ending that day; the first rebalance is the first period end with ``lookback``
+returns available, funded from cash. Orders are sized by the same
+:func:`~rp_tui.domain.rebalance.plan_rebalance` as the live preview (band, cash buffer,
+whole shares unless fractional) and fill at that close; commissions are paid from cash;
+holdings stay constant between rebalances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.metrics import performance_stats
+from rp_tui.domain.periods import period_end_indices
+from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
+from rp_tui.domain.returns import simple_returns
+
+Allocator = Callable[[np.ndarray], np.ndarray]
+"""Maps a window of daily simple returns ``(lookback, n_assets)`` to target weights
+``(n_assets,)`` (sum 1, or less when part is meant to stay in cash)."""
+
+
+class BacktestError(ValueError):
+    """The history cannot support the backtest (too short, or allocation failed on a date)."""
+
+
+class BacktestCancelled(Exception):
+    """Raised when the caller's ``cancelled`` callback returns True."""
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """What to replay.
+
+    Attributes:
+        lookback: number of daily returns in each covariance window.
+        frequency: ``"weekly"``, ``"monthly"`` or ``"quarterly"``.
+        rules: band, buffer, shares, mode, costs: as in the live plan.
+        capital: starting cash, base currency.
+        sessions: the exchange's trading days (``datetime64[D]``), or ``None`` to take the
+            price file's dates.
+        anchor: ``"last"`` or ``"first"`` trading day of each period.
+        contribution: cash added (> 0) or withdrawn (< 0) at the end of each
+            ``contribution_frequency`` period after the first rebalance, base currency.
+        contribution_frequency: ``None`` = the rebalance frequency.
+        rebalance_once: trade only at the first rebalance (buy-and-hold of those weights).
+    """
+
+    lookback: int
+    frequency: str
+    rules: RebalanceRules
+    capital: float
+    sessions: np.ndarray | None = None
+    anchor: str = "last"
+    contribution: float = 0.0
+    contribution_frequency: str | None = None
+    rebalance_once: bool = False
+
+
+@dataclass(frozen=True)
+class Trades:
+    """Executed trades, one entry each; arrays of shape ``(n_trades,)``.
+
+    ``quantities`` are signed shares (> 0 bought), ``prices`` and ``commissions`` in the
+    listing currency, ``assets`` are column indices.
+    """
+
+    dates: np.ndarray
+    assets: np.ndarray
+    quantities: np.ndarray
+    prices: np.ndarray
+    commissions: np.ndarray
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Outcome of :func:`run_backtest`.
+
+    Attributes:
+        dates: trading dates from the first rebalance to the end, ``(n_days,)``.
+        equity: portfolio value (cash + holdings) at each close, base currency, ``(n_days,)``.
+        growth: time-weighted value of 1 invested at the first rebalance, ``(n_days,)``:
+            equals ``equity / equity[0]`` without contributions or withdrawals.
+        flows: cash added (> 0) or withdrawn (< 0) on each date, ``(n_days,)``.
+        rebalance_dates: ``(n_rebalances,)``.
+        target_weights: allocation at each rebalance, ``(n_rebalances, n_assets)``.
+        drift_at_rebalance: mean |drift| across assets just before each rebalance, fraction
+            of NAV, ``(n_rebalances,)``.
+        holdings_weights: weights at each close, ``(n_days, n_assets)``.
+        trades: every order filled.
+        fees_paid: total commissions, base currency.
+        turnover: average annual one-way turnover, fraction of NAV (the funding trade of
+            the first rebalance excluded).
+        stats: :func:`~rp_tui.domain.metrics.performance_stats` of ``growth``.
+    """
+
+    dates: np.ndarray
+    equity: np.ndarray
+    growth: np.ndarray
+    flows: np.ndarray
+    rebalance_dates: np.ndarray
+    target_weights: np.ndarray
+    drift_at_rebalance: np.ndarray
+    holdings_weights: np.ndarray
+    trades: Trades
+    fees_paid: float
+    turnover: float
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def run_backtest(
+    dates: np.ndarray,
+    prices: np.ndarray,
+    fees: FeeTable,
+    spec: BacktestSpec,
+    allocate: Allocator,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    start: np.datetime64 | None = None,
+    fx: np.ndarray | None = None,
+    foreign: np.ndarray | None = None,
+) -> BacktestResult:
+    """Replay ``allocate`` under ``spec`` over a price history.
+
+    Args:
+        dates: ``datetime64[D]`` trading dates, ``(n_days,)``, increasing.
+        prices: adjusted closes, ``(n_days, n_assets)``, finite and > 0, one currency.
+        fees: commission schedule per asset.
+        spec: lookback, calendar, rules, capital.
+        allocate: weights from the window of returns (e.g. ERC on its covariance).
+        progress: called with the fraction of rebalances done, in [0, 1].
+        cancelled: polled before each rebalance; True stops with :class:`BacktestCancelled`.
+        start: first allowed rebalance date; earlier rows still feed the lookback.
+        fx: base currency per unit of each listing's currency, ``(n_days, n_assets)``
+            (``None``: everything is in the base currency). Returns for the covariance stay
+            in each listing's currency; values, cash and NAV are in base currency.
+        foreign: ``(n_assets,)`` bool, listings whose flows pay the conversion commission.
+
+    Returns:
+        A :class:`BacktestResult`.
+
+    Raises:
+        BacktestError: no period end has ``lookback`` returns before it, or allocation
+            failed on a date (the date is named).
+        BacktestCancelled: see ``cancelled``.
+    """
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    prices = np.asarray(prices, dtype=float)
+    returns = simple_returns(prices)
+    ends = period_end_indices(dates, spec.frequency, spec.sessions, spec.anchor)
+    ends = ends[ends >= spec.lookback]
+    if start is not None:
+        ends = ends[dates[ends] >= start]
+    if ends.size == 0:
+        raise BacktestError(
+            f"history of {len(dates)} days has no {spec.frequency} period end with "
+            f"{spec.lookback} returns before it: shorten the lookback or supply more history"
+        )
+    if spec.rebalance_once:
+        ends = ends[:1]
+    first = int(ends[0])
+    flow_days = np.array([], dtype=int)
+    if spec.contribution:
+        freq = spec.contribution_frequency or spec.frequency
+        flow_days = period_end_indices(dates, freq, spec.sessions, spec.anchor)
+        flow_days = flow_days[flow_days > first]
+    events = np.union1d(ends, flow_days).astype(int)
+    rebalance_days, contribution_days = set(ends.tolist()), set(flow_days.tolist())
+
+    n_days, n_assets = len(dates) - first, prices.shape[1]
+    holdings, cash = np.zeros(n_assets), float(spec.capital)
+    flows = np.zeros(n_days)
+    targets = np.empty((ends.size, n_assets))
+    drift = np.empty(ends.size)
+    # Per event, after trading: holdings and cash (the curve is rebuilt from them at the
+    # end, vectorised) and the orders (quantity, fill price, commission per asset).
+    held_after = np.empty((events.size, n_assets))
+    cash_after = np.empty(events.size)
+    orders = np.zeros((3, events.size, n_assets))
+    fees_paid = traded_fraction = 0.0
+    k = -1
+
+    for e, day in enumerate(events.tolist()):
+        if cancelled is not None and cancelled():
+            raise BacktestCancelled
+        flow = spec.contribution if day in contribution_days else 0.0
+        if flow > 0:
+            cash += flow
+        withdraw = -flow if flow < 0 else 0.0
+        rules = spec.rules
+        if day in rebalance_days:
+            k += 1
+            try:
+                targets[k] = allocate(returns[day - spec.lookback : day])
+            except ValueError as exc:
+                raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
+            current = targets[k]
+        elif withdraw > cash:  # a withdrawal between rebalances: sell the most overweight
+            rules = replace(rules, mode="sell-only")
+            current = targets[k]
+        else:
+            current = None
+        if current is not None:
+            if withdraw:
+                value = prices[day] if fx is None else prices[day] * fx[day]
+                withdraw = min(withdraw, cash + value @ holdings)
+            plan = plan_rebalance(
+                holdings,
+                prices[day],
+                cash,
+                current,
+                rules,
+                fees,
+                None if fx is None else fx[day],
+                withdraw=withdraw,
+                foreign=foreign,
+            )
+            if day in rebalance_days:
+                drift[k] = np.abs(plan.drift).mean()
+                if k > 0:
+                    traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
+            orders[0, e], orders[1, e], orders[2, e] = (
+                plan.quantities,
+                plan.fill_prices,
+                plan.commissions,
+            )
+            holdings = holdings + plan.quantities
+            cash = plan.cash_after
+            fees_paid += plan.total_commission
+        if withdraw:
+            taken = min(withdraw, max(cash, 0.0))
+            cash -= taken
+            flow = -taken
+        flows[day - first] = flow
+        held_after[e], cash_after[e] = holdings, cash
+        if progress is not None:
+            progress((e + 1) / events.size)
+
+    segment = np.searchsorted(events, np.arange(first, len(dates)), side="right") - 1
+    value_prices = prices if fx is None else prices * fx
+    held = value_prices[first:] * held_after[segment]
+    equity = cash_after[segment] + held.sum(axis=1)
+    curve_dates = dates[first:]
+    years = (curve_dates[-1] - curve_dates[0]).astype(float) / 365.25
+    event_index, assets = np.nonzero(orders[0])
+    rows = np.column_stack(
+        (
+            events[event_index],
+            assets,
+            orders[0, event_index, assets],
+            orders[1, event_index, assets],
+            orders[2, event_index, assets],
+        )
+    )
+    growth = time_weighted_growth(equity, flows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights_held = np.nan_to_num(held / equity[:, None])
+    return BacktestResult(
+        dates=curve_dates,
+        equity=equity,
+        growth=growth,
+        flows=flows,
+        rebalance_dates=dates[ends],
+        target_weights=targets,
+        drift_at_rebalance=drift,
+        holdings_weights=weights_held,
+        trades=Trades(
+            dates=dates[rows[:, 0].astype(int)],
+            assets=rows[:, 1].astype(int),
+            quantities=rows[:, 2],
+            prices=rows[:, 3],
+            commissions=rows[:, 4],
+        ),
+        fees_paid=fees_paid,
+        turnover=traded_fraction / years if years > 0 else 0.0,
+        stats=performance_stats(curve_dates, growth),
+    )
+
+
+def time_weighted_growth(equity: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """Value of 1 invested at the start, with external cash flows removed (time-weighted).
+
+    Args:
+        equity: closes' portfolio values ``(n_days,)`` after each day's flow.
+        flows: cash added (> 0) or withdrawn (< 0) at each close, ``(n_days,)``.
+
+    Returns:
+        ``(n_days,)`` starting at 1: day ``t``'s return is ``(V_t − F_t) / V_{t−1} − 1``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        daily = (equity[1:] - flows[1:]) / equity[:-1]
+    daily = np.where(np.isfinite(daily), daily, 1.0)
+    return np.concatenate(([1.0], np.cumprod(daily)))
+
+
+def equal_weight(returns: np.ndarray) -> np.ndarray:
+    """The equal-weight benchmark as an :data:`Allocator`: ``1/n`` each, ``(n_assets,)``."""
+    n = returns.shape[1]
+    return np.full(n, 1.0 / n)

@@ -1,0 +1,294 @@
+"""The backtest service: the configured strategy, replayed with the live sizing rules, beside
+its benchmarks (the files ``--out`` writes are :mod:`rp_tui.services.backtest_files`).
+
+Shared by ``rp-tui backtest``, ``rp-tui sweep`` and the TUI's backtest screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rp_tui.domain.metrics import monthly_stats
+from rp_tui.domain.rebalance import RebalanceRules
+from rp_tui.domain.replay import (
+    BacktestError,
+    BacktestResult,
+    BacktestSpec,
+    equal_weight,
+    run_backtest,
+)
+from rp_tui.domain.strategy import allocate
+from rp_tui.errors import DataError
+from rp_tui.inputs.fee_data import fee_table
+
+BENCHMARKS = ("equal-weight", "buy-and-hold")
+
+
+@dataclass(frozen=True)
+class BacktestOptions:
+    """What a backtest replays; ``None`` means the config's value.
+
+    ``start``/``end`` are ISO dates (rebalances from ``start``, prices up to ``end``);
+    ``fees`` is ``"ibkr-fixed"`` or ``"none"``; money in base currency; ``band`` a fraction
+    (of NAV, or of each target with ``relative_band``); ``slippage_bp`` basis points;
+    ``contribution`` cash per ``contribution_frequency`` period (< 0 withdraws);
+    ``benchmarks``: ``equal-weight``, ``buy-and-hold``, a symbol of the price file (held),
+    or a fixed mix such as ``SPY:0.6,AGG:0.4`` (rebalanced on the same calendar, no costs).
+    ``calendar``: an exchange MIC (``XNYS``), ``"file"`` for the price file's dates, or
+    ``None`` for the first asset's exchange. ``fx_path``: a CSV like the price file with one
+    column per currency: base currency per unit of it (needed when listings are quoted in
+    other currencies than the base).
+    """
+
+    start: str | None = None
+    end: str | None = None
+    rebalance: str | None = None
+    method: str | None = None
+    lookback: int | None = None
+    fees: str | None = None
+    fractional: bool = False
+    capital: float = 100_000.0
+    anchor: str = "last"
+    band: float | None = None
+    relative_band: bool = False
+    rebalance_all: bool = False
+    mode: str = "full"
+    contribution: float = 0.0
+    contribution_frequency: str | None = None
+    min_trade: float = 0.0
+    max_commission_ratio: float = float("inf")
+    slippage_bp: float = 0.0
+    calendar: str | None = None
+    benchmarks: tuple[str, ...] = ("equal-weight",)
+    fx_path: str | None = None
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """The strategy's backtest and its benchmarks on the same calendar.
+
+    ``benchmark`` is the first of ``benchmarks`` (equal weight unless asked otherwise).
+    """
+
+    symbols: tuple[str, ...]
+    method: str
+    lookback: int
+    rebalance: str
+    result: BacktestResult
+    benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
+
+    @property
+    def benchmark(self) -> BacktestResult:
+        """The first benchmark (equal weight unless others were asked for)."""
+        return next(iter(self.benchmarks.values()))
+
+    def stats(self, result: BacktestResult | None = None) -> dict[str, float]:
+        """Every statistic of ``result`` (default: the strategy), fractions unless counts."""
+        r = result or self.result
+        return {
+            **{k: float(v) for k, v in r.stats.items()},
+            **monthly_stats(r.dates, r.growth),
+            "average_drift_at_rebalance": float(np.nanmean(r.drift_at_rebalance)),
+            "commission_total": float(r.fees_paid),
+            "trades": len(r.trades.quantities),
+            "rebalances": len(r.rebalance_dates),
+            "turnover": float(r.turnover),
+        }
+
+    def to_json(self) -> dict:
+        """The ``rp-tui backtest --format json`` document, also written as stats.json."""
+        r = self.result
+        return {
+            "start": str(r.dates[0]),
+            "end": str(r.dates[-1]),
+            "rebalances": len(r.rebalance_dates),
+            "final_value": float(r.equity[-1]),
+            "fees_paid": float(r.fees_paid),
+            "turnover": float(r.turnover),
+            "contributions": float(r.flows.sum()),
+            "stats": self.stats(),
+            "benchmarks": {name: self.stats(b) for name, b in self.benchmarks.items()},
+        }
+
+
+def _benchmark_mix(name: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """``"SPY"`` or ``"SPY:0.6,AGG:0.4"`` as symbols and weights summing to 1.
+
+    Raises:
+        DataError: a malformed weight.
+    """
+    symbols, weights = [], []
+    for part in name.upper().split(","):
+        symbol, _, weight = part.partition(":")
+        try:
+            weights.append(float(weight) if weight else 1.0)
+        except ValueError as exc:
+            raise DataError(f"benchmark {name!r}: {weight!r} is not a weight") from exc
+        symbols.append(symbol.strip())
+    mix = np.array(weights)
+    if not np.all(mix > 0):
+        raise DataError(f"benchmark {name!r}: weights must be > 0")
+    return tuple(symbols), mix / mix.sum()
+
+
+def fx_rates(session, history, fx_path: str | None):
+    """Base currency per unit of each asset's currency on each date, ``(n_days, n_assets)``,
+    and the mask of foreign listings; ``(None, None)`` when all are in the base currency.
+
+    Raises:
+        DataError: foreign listings without ``fx_path``, a currency the FX file lacks, or
+            prices on dates before its first rate.
+    """
+    from rp_tui.inputs.prices import load_prices
+
+    p = session.portfolio
+    foreign = np.array([a.currency != p.base_currency for a in p.assets])
+    if not foreign.any():
+        return None, None
+    if fx_path is None:
+        codes = sorted({a.currency for a in p.assets} - {p.base_currency})
+        raise DataError(
+            f"{', '.join(codes)} listings in a {p.base_currency} portfolio: pass --fx CSV with "
+            f"a Date column and one column per currency ({', '.join(codes)}: "
+            f"{p.base_currency} per unit)"
+        )
+    rates = load_prices(fx_path)
+    rows = np.searchsorted(rates.dates, history.dates, side="right") - 1
+    if rows[0] < 0:
+        raise DataError(f"{fx_path}: no rate on or before {history.dates[0]}")
+    fx = np.ones((len(history.dates), len(p.assets)))
+    for i, asset in enumerate(p.assets):
+        if foreign[i]:
+            fx[:, i] = rates.select((asset.currency,)).closes[rows, 0]  # last known rate
+    return fx, foreign
+
+
+def _sessions(session, options: BacktestOptions, history):
+    """Exchange trading days covering the history, or None to use the file's dates."""
+    from rp_tui.inputs.trading_days import calendar_for, trading_sessions
+
+    mic = options.calendar or session.portfolio.strategy.calendar or None
+    if mic == "file":
+        return None
+    mic = mic or calendar_for(session.portfolio.assets[0])
+    return trading_sessions(mic, history.dates[0], history.dates[-1] + np.timedelta64(15, "D"))
+
+
+def backtest(
+    session,
+    options: BacktestOptions,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> BacktestReport:
+    """Run the configured strategy and its benchmarks over the session's history.
+
+    Args:
+        session: a :class:`rp_tui.services.session.Session`.
+        options: overrides of the config (see :class:`BacktestOptions`).
+        progress: called with the fraction done, in [0, 1].
+        cancelled: polled between rebalances; True stops with ``BacktestCancelled``.
+
+    Raises:
+        DataError: bad dates, no history, too little history, an unknown benchmark symbol,
+            or allocation failing on a date (named).
+        BacktestCancelled: ``cancelled`` returned True.
+    """
+    strategy = session.portfolio.strategy
+    method = options.method or strategy.method
+    lookback = options.lookback or strategy.lookback
+    rebalance = options.rebalance or strategy.rebalance
+    if not len(session.history.dates):
+        raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
+    history = session.history.until(options.end)
+    fees = session.fees
+    if options.fees and options.fees != session.portfolio.fee_plan:
+        fees = fee_table(options.fees, session.portfolio.assets)
+    start = None
+    if options.start:
+        try:
+            start = np.datetime64(options.start, "D")
+        except ValueError as exc:
+            raise DataError(f"--start {options.start!r} is not an ISO date") from exc
+    rules = RebalanceRules(
+        band=strategy.band if options.band is None else options.band,
+        cash_buffer=strategy.cash_buffer,
+        whole_shares=not options.fractional,
+        relative_band=options.relative_band,
+        rebalance_all=options.rebalance_all,
+        mode=options.mode,
+        min_trade_value=options.min_trade,
+        max_commission_ratio=options.max_commission_ratio,
+        slippage_bp=options.slippage_bp,
+    )
+    fx, foreign = fx_rates(session, history, options.fx_path)
+    if fx is not None:
+        from rp_tui.inputs.fee_data import conversion_fee
+
+        rate, minimum, minimum_ccy = conversion_fee(options.fees or session.portfolio.fee_plan)
+        currencies = [a.currency for a in session.portfolio.assets]
+        # the minimum is in USD: in base currency at the first date's rate (or 1 for USD)
+        to_base = fx[0, currencies.index(minimum_ccy)] if minimum_ccy in currencies else 1.0
+        rules = replace(rules, fx_rate_of_value=rate, fx_minimum=minimum * to_base)
+    spec = BacktestSpec(
+        lookback,
+        rebalance,
+        rules,
+        options.capital,
+        _sessions(session, options, history),
+        options.anchor,
+        options.contribution,
+        options.contribution_frequency,
+    )
+    allocation_spec = session.portfolio.allocation_spec(method)
+
+    last: list[np.ndarray] = []  # the previous rebalance's weights: a warm start
+
+    def weights(window: np.ndarray) -> np.ndarray:
+        result = allocate(window, allocation_spec, last[-1] if last else None)
+        last[:] = [result.weights / result.scale if result.scale else result.weights]
+        return result.weights
+
+    in_base = (fx, foreign)  # the portfolio's listings, valued in base currency
+    runs = [("strategy", history, fees, spec, weights, in_base)]
+    for name in options.benchmarks:
+        if name == "equal-weight":
+            runs.append((name, history, fees, spec, equal_weight, in_base))
+        elif name == "buy-and-hold":
+            runs.append((name, history, fees, replace(spec, rebalance_once=True), weights, in_base))
+        else:  # symbols of the price file: "SPY" held, or "SPY:0.6,AGG:0.4" rebalanced
+            symbols, mix = _benchmark_mix(name)
+            prices = session.universe.select(symbols).until(options.end)
+            free = fee_table("none", session.portfolio.assets[:1] * len(symbols))
+            frictionless = replace(
+                rules, whole_shares=False, mode="full", band=0.0, cash_buffer=0.0
+            )
+            bench = replace(
+                spec, contribution=0.0, rules=frictionless, rebalance_once=len(symbols) == 1
+            )
+            runs.append(
+                (name.upper(), prices, free, bench, lambda _window, mix=mix: mix, (None, None))
+            )
+
+    results: dict[str, BacktestResult] = {}
+    for i, (name, prices, run_fees, run_spec, allocator, (rates, mask)) in enumerate(runs):
+        step = None if progress is None else (lambda f, i=i: progress((i + f) / len(runs)))
+        try:
+            results[name] = run_backtest(
+                prices.dates,
+                prices.closes,
+                run_fees,
+                run_spec,
+                allocator,
+                step,
+                cancelled,
+                start,
+                rates,
+                mask,
+            )
+        except BacktestError as exc:
+            raise DataError(f"{prices.source}: {name}: {exc}") from exc
+    strategy_result = results.pop("strategy")
+    return BacktestReport(history.symbols, method, lookback, rebalance, strategy_result, results)

@@ -1,0 +1,61 @@
+"""The files ``rp-tui backtest --out DIR`` writes: CSVs, ``stats.json`` and ``report.html``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+
+from rp_tui.services.backtest import BacktestReport
+from rp_tui.state.storage import atomic_write_text
+
+
+def _csv(header: list[str], rows) -> str:
+    buffer = StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([str(v) if isinstance(v, np.datetime64) else v for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def write_backtest_outputs(report: BacktestReport, out_dir: str | Path) -> list[Path]:
+    """Write the backtest's files into ``out_dir`` (created), each atomically:
+
+    - ``equity.csv``: date, value (base currency);
+    - ``weights.csv``: date, one column per symbol: target weights at each rebalance;
+    - ``trades.csv``: date, symbol, side, quantity, price, commission;
+    - ``stats.json``: :meth:`BacktestReport.to_json`;
+    - ``report.html``: one self-contained page with the charts and tables.
+
+    Returns:
+        The paths written.
+    """
+    from rp_tui.services.html_report import render_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    r, t = report.result, report.result.trades
+    files = {
+        "equity.csv": _csv(["date", "value"], zip(r.dates, r.equity, strict=True)),
+        "weights.csv": _csv(
+            ["date", *report.symbols],
+            ([d, *w] for d, w in zip(r.rebalance_dates, r.target_weights, strict=True)),
+        ),
+        "trades.csv": _csv(
+            ["date", "symbol", "side", "quantity", "price", "commission"],
+            (
+                [d, report.symbols[a], "BUY" if q > 0 else "SELL", abs(q), p, c]
+                for d, a, q, p, c in zip(
+                    t.dates, t.assets, t.quantities, t.prices, t.commissions, strict=True
+                )
+            ),
+        ),
+        "stats.json": json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n",
+        "report.html": render_report(report),
+    }
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+    return [out / name for name in files]

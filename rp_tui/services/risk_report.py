@@ -1,0 +1,114 @@
+"""The risk service: decomposition of target and current weights, VaR/CVaR, correlations.
+
+Shared by ``rp-tui risk`` and the TUI's risk screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rp_tui.domain.risk_measures import (
+    RiskDecomposition,
+    VarEstimate,
+    correlation,
+    risk_decomposition,
+    value_at_risk,
+)
+from rp_tui.services.plan import plan_from_snapshot
+from rp_tui.services.targets import targets_for
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """Risk of the account as held and of its targets.
+
+    Attributes:
+        as_of, method, lookback: the inputs (the covariance window ends at ``as_of``).
+        symbols: ``(n_assets,)``.
+        current_weights, target_weights: fractions of NAV, ``(n_assets,)``.
+        current, target: their :class:`RiskDecomposition` (annualised).
+        var: VaR/CVaR of the current weights, every method × 95/99 % × 1 day/1 month.
+        correlation: ``(n_assets, n_assets)`` over the lookback.
+    """
+
+    as_of: str
+    method: str
+    lookback: int
+    symbols: tuple[str, ...]
+    current_weights: np.ndarray
+    target_weights: np.ndarray
+    current: RiskDecomposition
+    target: RiskDecomposition
+    var: tuple[VarEstimate, ...]
+    correlation: np.ndarray
+
+    def to_json(self) -> dict:
+        """The ``rp-tui risk --format json`` document (annualised fractions)."""
+
+        def portfolio(d: RiskDecomposition) -> dict:
+            return {
+                "volatility": d.portfolio_volatility,
+                "diversification_ratio": d.diversification_ratio,
+                "effective_bets": d.effective_bets,
+                "effective_bets_pca": d.effective_bets_pca,
+            }
+
+        assets = []
+        for i, s in enumerate(self.symbols):
+            assets.append(
+                {
+                    "symbol": s,
+                    "weight": float(self.current_weights[i]),
+                    "target": float(self.target_weights[i]),
+                    "volatility": float(self.target.volatility[i]),
+                    "marginal_risk_current": float(self.current.marginal[i]),
+                    "marginal_risk_target": float(self.target.marginal[i]),
+                    "risk_contribution_current": float(self.current.share[i]),
+                    "risk_contribution_target": float(self.target.share[i]),
+                }
+            )
+        return {
+            "as_of": self.as_of,
+            "method": self.method,
+            "lookback": self.lookback,
+            "assets": assets,
+            "portfolio": {"current": portfolio(self.current), "target": portfolio(self.target)},
+            "var": [vars(v) for v in self.var],
+            "correlation": {
+                a: dict(zip(self.symbols, map(float, row), strict=True))
+                for a, row in zip(self.symbols, self.correlation, strict=True)
+            },
+        }
+
+
+async def risk_report(session, broker, paths: int = 5_000, seed: int = 0) -> RiskReport:
+    """Snapshot the account, build its targets and measure both.
+
+    Args:
+        session: a :class:`rp_tui.services.session.Session`; broker: demo or IBKR.
+        paths: Monte Carlo scenarios (≥ 5,000 by default); seed: makes them reproducible.
+
+    Raises:
+        UserError: as :func:`rp_tui.services.plan.build_plan`.
+    """
+    snapshot = await broker.snapshot()
+    targets = await targets_for(session, broker, snapshot)
+    plan = plan_from_snapshot(session, snapshot, targets)
+    current = np.array([p.weight for p in plan.positions])
+    target = np.array([p.target for p in plan.positions])
+    if not current.any():
+        current = target  # an empty account: its risk is the targets'
+    return RiskReport(
+        as_of=targets.as_of,
+        method=targets.method,
+        lookback=targets.lookback,
+        symbols=targets.symbols,
+        current_weights=current,
+        target_weights=target,
+        current=risk_decomposition(current, targets.covariance),
+        target=risk_decomposition(target, targets.covariance),
+        var=tuple(value_at_risk(targets.returns, current, paths=paths, seed=seed)),
+        correlation=correlation(targets.covariance),
+    )
