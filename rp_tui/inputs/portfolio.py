@@ -74,11 +74,15 @@ class Execution:
             (IBKR's Adaptive algo on a marketable limit).
         limit_tolerance_bp: how far past the quote a marketable limit goes, basis points.
         fill_timeout: seconds to wait for the orders of one leg (sells, then buys).
+        unfilled: what happens to the part of an order still open when ``fill_timeout``
+            ends: ``cancel`` (the default: the run ends with nothing working) or ``keep``
+            (it keeps working at the broker; the next plan blocks that symbol until it ends).
     """
 
     order_type: str = "limit"
     limit_tolerance_bp: float = 10.0
     fill_timeout: float = 60.0
+    unfilled: str = "cancel"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from rp_tui.inputs.portfolio import Asset, BrokerSettings, Execution, Portfolio,
 
 BROKER_KINDS = ("demo", "ibkr")
 ORDER_TYPES = ("limit", "market", "adaptive")
+UNFILLED = ("cancel", "keep")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -155,6 +156,7 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
             e, "execution.limit_tolerance_bp", "limit_tolerance_bp", float, 10.0
         ),
         fill_timeout=r.get(e, "execution.fill_timeout", "fill_timeout", float, 60.0),
+        unfilled=r.choice(e, "execution.unfilled", "unfilled", UNFILLED, "cancel"),
     )
     if not 0 <= execution.limit_tolerance_bp <= 500:
         raise r.fail("execution.limit_tolerance_bp", "must be basis points in [0, 500], e.g. 10")
