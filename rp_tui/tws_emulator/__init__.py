@@ -21,10 +21,11 @@ In a test::
         emu.faults.drop_after_server_messages = 3          # then the socket closes
         assert emu.placed_orders[0].order_ref == "run-1:0"
 
-Scenario data (``scenario.py``): ``Scenario`` holds ``Account`` (cash per currency,
-exchange rates, overrides), ``Instrument`` (contract details), ``Position``, ``Quote``
-(live or delayed-only), ``Bar`` lists, ``WhatIf`` answers and ``OrderBehaviour`` (fill,
-partial, reject, open) by symbol, by orderRef or as the default.
+Scenario data (``scenario.py``, records in ``scenario_records.py``): ``Scenario`` holds
+``Account`` (cash per currency, exchange rates, overrides), ``Instrument`` (contract
+details), ``Position``, ``Quote`` (live or delayed-only), ``Bar`` lists, ``WhatIf`` answers
+and ``OrderBehaviour`` (fill, partial, reject, open) by symbol, by orderRef or as the
+default.
 
 Faults (``TwsEmulator``): ``faults`` (``Faults``: drop after N server or client messages,
 reply delay), ``drop_connections()``, ``connectivity_lost()`` / ``connectivity_restored()``,
@@ -37,11 +38,13 @@ Records: ``received`` ((msg_id, fields) per client message), ``placed_orders``
 ``received`` / ``sent`` counters by message id) and ``handler_errors``.
 """
 
+from .client_session import Faults, Session
 from .messages import COMPLETED_ORDER, EXECUTION_DATA, OPEN_ORDER, Schema
 from .orders import ExecutionRecord, OrderBook, OrderRecord
 from .protocol import ERROR_TEXT, SERVER_VERSION, UNSET_DOUBLE, In, Out
 from .requests import ContractQuery, PlacedOrder
-from .scenario import (
+from .scenario import Scenario, demo_scenario
+from .scenario_records import (
     DEFAULT_ACCOUNT,
     Account,
     Bar,
@@ -49,11 +52,9 @@ from .scenario import (
     OrderBehaviour,
     Position,
     Quote,
-    Scenario,
     WhatIf,
-    demo_scenario,
 )
-from .server import Faults, Session, TwsEmulator
+from .server import TwsEmulator
 
 __all__ = [
     "COMPLETED_ORDER",

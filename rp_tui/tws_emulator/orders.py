@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from . import messages as msg
 from .protocol import ERROR_TEXT, UNSET_DOUBLE
 from .requests import ExecutionFilterRequest, PlacedOrder
-from .scenario import Instrument, OrderBehaviour, Scenario
+from .scenario import Scenario
+from .scenario_records import Instrument, OrderBehaviour
 
 Send = Callable[[msg.Message], None]
 
