@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 Side = Literal["BUY", "SELL"]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A snapshot quote in the listing currency; NaN where a field did not arrive.
+
+    ``kind`` is ``live``, ``delayed``, ``frozen``, ``delayed-frozen`` or ``close`` (the demo
+    account's last close); ``received`` is a ``time.time()`` stamp (seconds).
+    """
+
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    close: float
+    kind: str
+    received: float
+
+    @property
+    def price(self) -> float:
+        """Reference price: last inside the spread, else the midpoint, else last; NaN if none."""
+        bid, ask, last = self.bid, self.ask, self.last
+        if bid > 0 and ask >= bid:
+            return last if bid <= last <= ask else (bid + ask) / 2
+        return last if last > 0 else math.nan
+
+    def side_price(self, side: str) -> float:
+        """The price a marketable order crosses to: the ask for buys, the bid for sells."""
+        quote = self.ask if side == "BUY" else self.bid
+        return quote if quote > 0 else self.price
 
 
 @dataclass(frozen=True)

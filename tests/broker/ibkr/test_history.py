@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rp_tui.broker.ibkr_history import Pacer
+from rp_tui.broker.ibkr.history import Pacer
 from rp_tui.services.plan import build_plan
 from rp_tui.services.targets import compute_targets
 from rp_tui.tws_emulator import In

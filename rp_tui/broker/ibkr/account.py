@@ -1,0 +1,107 @@
+"""The account snapshot: cash per currency, FX rates, positions and fresh prices."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import UTC, datetime
+
+from rp_tui.broker.base import AccountSnapshot
+from rp_tui.broker.ibkr.ib_values import DONE_STATUSES, QUOTE_TIMEOUT, number
+from rp_tui.errors import BrokerError
+
+
+class AccountMixin:
+    """Part of :class:`~rp_tui.broker.ibkr.IbkrBroker`: what the account holds now.
+    Uses ``ib``, ``account``, ``base_currency``, ``contracts`` and ``quotes``; keeps
+    ``_nav`` (NetLiquidation, base currency) for the pre-trade checks."""
+
+    async def snapshot(self) -> AccountSnapshot:
+        """Cash, FX rates, positions and fresh prices of the configured assets.
+
+        Raises:
+            BrokerError: not reachable, unknown contracts, a base currency that differs from
+                portfolio.toml, or positions missing while NAV says there are some.
+        """
+        await self.connect()
+        await self.qualify()
+        values = [v for v in self.ib.accountValues(self.account) if v.account == self.account]
+
+        def amount(tag: str, currency: str) -> float:
+            return next(
+                (float(v.value) for v in values if v.tag == tag and v.currency == currency),
+                math.nan,
+            )
+
+        base = next((v.currency for v in values if v.tag == "NetLiquidation"), "")
+        if base and base != self.base_currency:
+            raise BrokerError(
+                f"account {self.account} has base currency {base}, portfolio.toml says "
+                f'{self.base_currency}; set base_currency = "{base}"'
+            )
+        fx = {
+            v.currency: float(v.value)
+            for v in values
+            if v.tag == "ExchangeRate" and v.currency not in ("", "BASE")
+        }
+        fx[self.base_currency] = 1.0
+        cash = amount("TotalCashValue", self.base_currency)
+        nav = amount("NetLiquidation", self.base_currency)
+        if not math.isfinite(cash):
+            raise BrokerError(f"account {self.account}: TWS sent no TotalCashValue yet; retry")
+        self._nav = nav
+        by_con_id = {item.contract.conId: item for item in self.ib.portfolio(self.account)}
+        if not by_con_id and nav > abs(cash) * 1.001 + 1.0:
+            raise BrokerError(
+                f"account {self.account}: NAV {nav:,.2f} but no positions arrived; missing data "
+                "is not a flat position — retry once TWS has sent the portfolio"
+            )
+        quantities, marks = {}, {}
+        for symbol, contract in self.contracts.items():
+            item = by_con_id.get(contract.conId)
+            quantities[symbol] = float(item.position) if item else 0.0
+            marks[symbol] = number(item.marketPrice) if item else math.nan
+        quotes = await self.quotes(list(self.contracts))
+        prices, blocked, kinds = {}, {}, {}
+        for symbol, quote in quotes.items():
+            if quote.price > 0:
+                prices[symbol], kinds[symbol] = quote.price, quote.kind
+                continue
+            prices[symbol], kinds[symbol] = marks[symbol], "portfolio"
+            reason = "only yesterday's close" if quote.close > 0 else "no bid, ask or last"
+            blocked[symbol] = f"{symbol}: {reason} arrived ({quote.kind} data); orders blocked"
+        working = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), QUOTE_TIMEOUT)
+        for trade in working:  # orders of any client still working: never order twice
+            symbol = trade.contract.symbol
+            live = trade.orderStatus.status not in DONE_STATUSES
+            if live and symbol in self.contracts and trade.order.account in ("", self.account):
+                blocked[symbol] = (
+                    f"{symbol}: a {trade.order.action} order ({trade.order.orderRef or 'manual'}) "
+                    f"is still working, {trade.orderStatus.remaining:g} shares open; no new order"
+                )
+        cash_by_currency = {
+            v.currency: float(v.value)
+            for v in values
+            if v.tag == "CashBalance" and v.currency not in ("", "BASE")
+        }
+        return AccountSnapshot(
+            broker=self.kind,
+            account=self.account,
+            base_currency=self.base_currency,
+            as_of=datetime.now(UTC).isoformat(timespec="seconds"),
+            cash=cash,
+            quantities=quantities,
+            prices=prices,
+            fx=fx,
+            blocked=blocked,
+            quote_kinds=kinds,
+            cash_by_currency=cash_by_currency,
+        )
+
+    def _fx(self, currency: str) -> float:
+        if currency == self.base_currency:
+            return 1.0
+        for v in self.ib.accountValues(self.account):
+            if v.tag == "ExchangeRate" and v.currency == currency:
+                return float(v.value)
+        raise BrokerError(f"no {currency}/{self.base_currency} exchange rate from TWS yet")
