@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from rp_tui.services.plan import Plan
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
+from rp_tui.ui.kill_switch import trading_state_name
 
 # (key, label) of the positions table; numbers are right-aligned. What matters fits 80
 # columns (up to Risk and the currency); the exchange scrolls into view on the right.
@@ -173,7 +174,7 @@ class DashboardScreen(Screen):
         app = self.app
         status = self.query_one("#status", Static)
         lost = connection_lost(app.connection)
-        state = app.trading_state_name()
+        state = trading_state_name()
         status.set_class(self.error is not None and not lost, "-error")
         status.set_class(lost or state != "ACTIVE", "-warning")
         if self.error is not None and not lost:

@@ -263,10 +263,10 @@ class EditorScreen(Screen):
         self.changed()
 
     def action_save(self) -> None:
-        self.app.save_portfolio()
+        self.app.portfolio_dialogue.save()
         self.refresh_tables()
 
     def changed(self) -> None:
         """Recompute targets, drift and orders from the edited portfolio."""
         self.refresh_tables()
-        self.app.portfolio_edited()
+        self.app.portfolio_dialogue.edited()

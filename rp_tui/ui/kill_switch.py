@@ -9,6 +9,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rp_tui.errors import UserError
+from rp_tui.services.execution import set_trading_state, trading_state
+
 STATES = {"a": "ACTIVE", "r": "REDUCING", "h": "HALTED"}
 MEANING = {
     "ACTIVE": "orders may be sent",
@@ -42,3 +45,32 @@ class TradingStateScreen(ModalScreen[str | None]):
 
     def action_choose(self, state: str | None) -> None:
         self.dismiss(state)
+
+
+def trading_state_name() -> str:
+    """The kill switch's state, or a note when its file is unreadable."""
+    try:
+        return trading_state()
+    except UserError:
+        return "unreadable"
+
+
+def ask_trading_state(app) -> None:
+    """Ask for the new state; set it, say what it means and redraw the status line."""
+
+    def chosen(state: str | None) -> None:
+        if not state:
+            return
+        try:
+            set_trading_state(state)
+        except (UserError, OSError, ValueError) as exc:
+            app.notify(f"Trading state not changed: {exc}", severity="error", timeout=10)
+            return
+        app.notify(
+            f"Trading state {state}: {MEANING[state]}",
+            title="Kill switch",
+            severity="warning" if state != "ACTIVE" else "information",
+        )
+        app.dashboard.update_status()
+
+    app.push_screen(TradingStateScreen(trading_state_name()), chosen)

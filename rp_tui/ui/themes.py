@@ -130,3 +130,10 @@ def choose_theme(
     fallback = DEFAULT_THEME if DEFAULT_THEME in available else FALLBACK_THEME
     known = ", ".join(listed) or "none"
     return fallback, f"Theme {wanted!r} not found (have {known}); using {fallback}"
+
+
+def next_theme(names: Sequence[str], current: str) -> str:
+    """The theme after ``current`` in ``names`` (the first when ``current`` is not there)."""
+    names = list(names) or [current]
+    position = names.index(current) + 1 if current in names else 0
+    return names[position % len(names)]

@@ -112,7 +112,7 @@ async def test_a_file_changed_on_disk_is_offered_for_reload(tmp_path, data_dir):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         path.write_text(path.read_text().replace("lookback = 252", "lookback = 189"))
-        app._watch_file()
+        app.portfolio_dialogue.watch_file()
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("r")
