@@ -1,10 +1,28 @@
-"""Commission model: per-share and per-value schedules with minimum and maximum per order.
+"""Commission model: one resolved schedule per asset, evaluated vectorised.
 
-The figures themselves are data (``rp_tui/data/fees.toml``, with source and date); this
-module only evaluates a schedule. IBKR's rule for a fixed-rate order is
-``min(max(per_share × shares + rate × value, minimum), cap)`` where the cap (e.g. 1 % of
-trade value for US ETFs) wins over the minimum, as on IBKR's "Commissions Stocks, ETFs and
-Warrants" page (interactivebrokers.com/en/pricing/commissions-stocks.php, read 2026-11).
+The figures are data (``rp_tui/data/fees.toml``, each with its source address, date and
+confidence); :mod:`rp_tui.inputs.fee_data` resolves them for a listing, a route and a trade
+date into :class:`FeeSchedule` records, and this module only evaluates them. One order of
+``q`` shares at price ``p`` (value ``v = q·p``, listing currency) costs, line by line:
+
+* commission ``min(max(per_share·q + rate_of_value·v + tiered, minimum), cap)`` with
+  ``cap = min(max_rate_of_value·v, maximum)``: the cap wins over the minimum (IBKR
+  "Commissions Stocks, ETFs and Warrants": 1,000 @ USD 0.25 = USD 2.50,
+  interactivebrokers.com/en/pricing/commissions-stocks.php, read 2026-12-01). ``tiered`` adds
+  volume tiers applied marginally from the month-to-date volume (shares or value); the
+  minimum is ``fractional_minimum`` when the quantity is not whole (USD 0.01 on that page);
+* exchange ``exchange_per_share·q + max(extra_rate_of_value·v, extra_minimum)`` (negative
+  per-share rate: a liquidity rebate), clearing ``extra_per_share·q + extra_per_order``,
+  pass-through ``pass_through_rate·commission`` (IBKR Tiered: NYSE and FINRA);
+* regulatory, after the cap: on sales the SEC Section 31 fee ``sell_rate_of_value·v`` and the
+  FINRA TAF ``min(sell_per_share·q, sell_maximum)``; on buys and sales the CAT fee
+  ``cat_per_share·q``.
+
+Lines are not rounded: IBKR does not publish a rounding rule for regulatory fees, its
+knowledge base computes the SEC fee unrounded ("$0.0000218 × $25.87 × 1,000 = $0.563966",
+ibkr.info "SEC transaction fee" article, FY2016 rate) and its worked examples (e.g. sell
+200,000 @ USD 5 Tiered = USD 1,355.78, interactivebrokers.ca/en/index.php?f=713) equal the
+unrounded sum rounded to the cent. Round the total for display.
 """
 
 from __future__ import annotations
@@ -15,30 +33,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_FRACTION_EPS = 1e-9  # shares: float noise is not a fractional order
+
 
 @dataclass(frozen=True)
 class FeeSchedule:
-    """One commission schedule, amounts in the listing ``currency``.
+    """One asset's resolved commission schedule; amounts in the listing ``currency``.
 
     Attributes:
-        key: identifier, e.g. ``"ibkr-fixed-us"``.
-        name: human name shown in the UI.
-        currency: currency of every amount below (the currency the listing trades in).
-        per_share: commission per share (e.g. 0.005 USD).
-        rate_of_value: commission as a fraction of trade value (e.g. 0.0005 = 5 bp).
-        minimum: minimum per order.
-        max_rate_of_value: cap per order as a fraction of trade value (``inf`` = none).
-        maximum: cap per order as an amount (``inf`` = none).
-        sell_per_share: regulatory fee per share sold (FINRA TAF), added after the cap.
-        sell_maximum: cap per order of that fee (``inf`` = none).
-        pass_through_rate: third-party fees as a fraction of the commission (IBKR Tiered:
-            NYSE and FINRA pass-through).
-        extra_per_share: clearing or exchange fee per share (Tiered), after the cap.
-        extra_rate_of_value, extra_minimum: an exchange fee as a fraction of value, with its
-            own minimum per order (LSE: 0.45 bp, at least GBP 0.10).
-        extra_per_order: a flat fee per order (LSE clearing).
-        source, as_of, confidence: where the figures come from (V verified, S secondary, U
-            unconfirmed; see the fee data file).
+        key, name: identifier (e.g. ``"ibkr-fixed-us"``) and human name.
+        currency: currency of every amount below (the listing's trading currency).
+        per_share: commission per share (USD 0.005 Fixed US).
+        rate_of_value: commission as a fraction of trade value (0.0005 = 5 bp).
+        minimum: minimum commission per order; ``fractional_minimum`` replaces it for orders
+            that are not whole shares (``None`` = same as ``minimum``).
+        max_rate_of_value, maximum: cap per order, fraction of value and amount (``inf``).
+        tiers: ``((threshold, rate), …)`` volume tiers applied marginally: ``rate`` per
+            share (``tier_unit = "shares"``) or fraction of value (``"value"``) for the part
+            of the month's volume from ``threshold`` to the next threshold.
+        month_to_date: volume traded this month before this order, in ``tier_unit``.
+        sell_rate_of_value: SEC Section 31 fee on sales, fraction of proceeds (USD 22.90 per
+            million = 0.0000229).
+        sell_per_share, sell_maximum: FINRA TAF per share sold and its cap per order.
+        cat_per_share: FINRA CAT fee per share, buys and sells.
+        pass_through_rate: third-party fees as a fraction of the commission.
+        exchange_per_share: estimated venue fee per share (< 0: rebate).
+        extra_per_share: clearing per share (NSCC, DTC: USD 0.0002).
+        extra_rate_of_value, extra_minimum: exchange fee as a fraction of value with its own
+            minimum per order (LSE ETFs: 0.45 bp, at least GBP 0.10).
+        extra_per_order: flat fee per order (LSE clearing).
+        source, as_of, confidence: where the figures come from (V verified on the source,
+            S secondary source, U unverified).
+        notes: assumptions and unverified figures the preview shows for this asset.
     """
 
     key: str
@@ -59,83 +85,200 @@ class FeeSchedule:
     source: str = ""
     as_of: str = ""
     confidence: str = ""
+    fractional_minimum: float | None = None
+    tiers: tuple[tuple[float, float], ...] = ()
+    tier_unit: str = "shares"
+    month_to_date: float = 0.0
+    sell_rate_of_value: float = 0.0
+    cat_per_share: float = 0.0
+    exchange_per_share: float = 0.0
+    notes: tuple[str, ...] = ()
 
 
 NO_FEES = FeeSchedule(key="none", name="No commission", currency="")
 
+LINES = ("commission", "exchange", "clearing", "pass_through", "sec", "taf", "cat")
+"""The lines of :meth:`FeeTable.breakdown`, in the order IBKR's examples list them."""
 
-class FeeTable:
-    """Fee schedules of a portfolio's assets, one per asset, evaluated vectorised.
+
+def _column(schedules: Sequence[FeeSchedule], attr: str) -> np.ndarray:
+    return np.array([getattr(s, attr) for s in schedules], dtype=float)
+
+
+def marginal_tiers(
+    before: np.ndarray, units: np.ndarray, thresholds: np.ndarray, rates: np.ndarray
+) -> np.ndarray:
+    """Charge for ``units`` more volume after ``before`` under marginal tiers.
 
     Args:
-        schedules: one :class:`FeeSchedule` per asset, in asset order.
+        before, units: ``(n,)`` volume already traded this month and this order's volume.
+        thresholds: ``(n, k)`` lower bounds of each tier, increasing, padded with ``inf``.
+        rates: ``(n, k)`` rate per unit within each tier (0 in padding).
+
+    Returns:
+        ``(n,)`` ``Σ_k rate_k · |[before, before + units] ∩ [t_k, t_k+1)|``.
+    """
+    upper = np.concatenate([thresholds[:, 1:], np.full((len(thresholds), 1), np.inf)], axis=1)
+    finite = np.isfinite(thresholds)
+    width = np.where(finite, upper - np.where(finite, thresholds, 0.0), 0.0)
+    start = before[:, None] - np.where(finite, thresholds, np.inf)
+    end = start + units[:, None]
+    inside = np.clip(end, 0.0, width) - np.clip(start, 0.0, width)
+    return (rates * inside).sum(axis=1)
+
+
+class FeeTable:
+    """The fee schedules of a portfolio's assets, one per asset, evaluated vectorised.
+
+    Args:
+        schedules: one :class:`FeeSchedule` per asset, in asset order. ``FeeTable`` of a
+            subset of ``schedules`` prices those assets identically (the broker resizes buys
+            with one).
     """
 
     def __init__(self, schedules: Sequence[FeeSchedule]):
         self.schedules = tuple(schedules)
-
-        def column(attr: str) -> np.ndarray:
-            return np.array([getattr(s, attr) for s in self.schedules], dtype=float)
-
-        self._per_share = column("per_share")
-        self._rate = column("rate_of_value")
-        self._minimum = column("minimum")
-        self._max_rate = column("max_rate_of_value")
-        self._maximum = column("maximum")
-        self._sell_per_share = column("sell_per_share")
-        self._sell_maximum = column("sell_maximum")
-        self._pass_through = column("pass_through_rate")
-        self._extra_per_share = column("extra_per_share")
-        self._extra_rate = column("extra_rate_of_value")
-        self._extra_minimum = column("extra_minimum")
-        self._extra_per_order = column("extra_per_order")
-        self._zeros = np.zeros(len(self.schedules))
+        s = self.schedules
+        self._per_share = _column(s, "per_share")
+        self._rate = _column(s, "rate_of_value")
+        self._minimum = _column(s, "minimum")
+        fractional = [
+            x.minimum if x.fractional_minimum is None else x.fractional_minimum for x in s
+        ]
+        self._fractional_minimum = np.array(fractional, dtype=float)
+        self._max_rate = _column(s, "max_rate_of_value")
+        self._maximum = _column(s, "maximum")
+        self._sell_rate = _column(s, "sell_rate_of_value")
+        self._sell_per_share = _column(s, "sell_per_share")
+        self._sell_maximum = _column(s, "sell_maximum")
+        self._cat = _column(s, "cat_per_share")
+        self._pass_through = _column(s, "pass_through_rate")
+        self._exchange_per_share = _column(s, "exchange_per_share")
+        self._extra_per_share = _column(s, "extra_per_share")
+        self._extra_rate = _column(s, "extra_rate_of_value")
+        self._extra_minimum = _column(s, "extra_minimum")
+        self._extra_per_order = _column(s, "extra_per_order")
+        self._month_to_date = _column(s, "month_to_date")
+        self._tier_on_value = np.array([x.tier_unit == "value" for x in s], dtype=bool)
+        width = max((len(x.tiers) for x in s), default=0)
+        self._tier_thresholds = np.full((len(s), width), np.inf)
+        self._tier_rates = np.zeros((len(s), width))
+        for i, x in enumerate(s):
+            for k, (threshold, rate) in enumerate(x.tiers):
+                self._tier_thresholds[i, k], self._tier_rates[i, k] = threshold, rate
+        self._zeros = np.zeros(len(s))
         self._zeros.flags.writeable = False  # shared: callers only read commissions
-        charges = (
-            self._per_share,
-            self._rate,
-            self._minimum,
-            self._sell_per_share,
-            self._pass_through,
-            self._extra_per_share,
-            self._extra_rate,
-            self._extra_minimum,
-            self._extra_per_order,
+        self._tiered = bool(self._tier_rates.any())
+        self._fractional = bool((self._fractional_minimum != self._minimum).any())
+        self._third_party = any(
+            c.any()
+            for c in (
+                self._pass_through,
+                self._exchange_per_share,
+                self._extra_per_share,
+                self._extra_rate,
+                self._extra_minimum,
+                self._extra_per_order,
+            )
         )
-        self._free = not any(c.any() for c in charges)
+        self._regulatory = any(c.any() for c in (self._sell_rate, self._sell_per_share, self._cat))
+        charges = (self._per_share, self._rate, self._minimum, self._fractional_minimum)
+        self._free = not (
+            self._tiered or self._third_party or self._regulatory or any(c.any() for c in charges)
+        )
 
     @property
     def free(self) -> bool:
         """True when no schedule charges anything (every commission is 0)."""
         return self._free
 
+    @property
+    def notes(self) -> tuple[tuple[str, ...], ...]:
+        """Per asset: assumptions and unverified figures behind its estimate (strings)."""
+        return tuple(s.notes for s in self.schedules)
+
+    @property
+    def confidence(self) -> tuple[str, ...]:
+        """Per asset: the schedule's confidence (V verified, S secondary, U unverified)."""
+        return tuple(s.confidence for s in self.schedules)
+
+    def _commission(self, shares: np.ndarray, value: np.ndarray) -> np.ndarray:
+        """The broker's own commission per order, after minimum and cap (listing currency)."""
+        base = self._per_share * shares + self._rate * value
+        if self._tiered:
+            units = np.where(self._tier_on_value, value, shares)
+            base = base + marginal_tiers(
+                self._month_to_date, units, self._tier_thresholds, self._tier_rates
+            )
+        minimum = self._minimum
+        if self._fractional:
+            whole = np.abs(shares - np.round(shares)) <= _FRACTION_EPS
+            minimum = np.where(whole, self._minimum, self._fractional_minimum)
+        with np.errstate(invalid="ignore"):  # inf cap × 0 value: masked out by the caller
+            cap = np.minimum(self._max_rate * value, self._maximum)
+        return np.minimum(np.maximum(base, minimum), cap)
+
+    def breakdown(self, quantities: np.ndarray, prices: np.ndarray) -> dict[str, np.ndarray]:
+        """Every line of the estimate, as IBKR's examples list them.
+
+        Args:
+            quantities: signed shares ``(n_assets,)``; > 0 buy, < 0 sell.
+            prices: price per share in each listing's currency, ``(n_assets,)``.
+
+        Returns:
+            ``{line: (n_assets,)}`` for each of :data:`LINES`, listing currency, unrounded;
+            their sum is :meth:`commission`.
+        """
+        quantities = np.asarray(quantities, dtype=float)
+        shares = np.abs(quantities)
+        value = shares * np.asarray(prices, dtype=float)
+        traded = shares > 0
+        sold = quantities < 0
+        commission = self._commission(shares, value)
+        lines = {
+            "commission": commission,
+            "exchange": self._exchange_per_share * shares
+            + np.maximum(self._extra_rate * value, self._extra_minimum),
+            "clearing": self._extra_per_share * shares + self._extra_per_order,
+            "pass_through": self._pass_through * commission,
+            "sec": np.where(sold, self._sell_rate * value, 0.0),
+            "taf": np.where(
+                sold, np.minimum(self._sell_per_share * shares, self._sell_maximum), 0.0
+            ),
+            "cat": self._cat * shares,
+        }
+        return {k: np.where(traded, v, 0.0) for k, v in lines.items()}
+
     def commission(self, quantities: np.ndarray, prices: np.ndarray) -> np.ndarray:
-        """Estimated commission of one order per asset.
+        """Estimated cost of one order per asset: commission plus third-party fees.
 
         Args:
             quantities: signed shares, shape ``(n_assets,)``; > 0 buy, < 0 sell, 0 no order.
             prices: reference price per share in each listing's currency, ``(n_assets,)``.
 
         Returns:
-            Commission per order in each listing's currency, shape ``(n_assets,)``; 0 where
-            the quantity is 0.
+            Cost per order in each listing's currency, shape ``(n_assets,)``, unrounded; 0
+            where the quantity is 0.
         """
         quantities = np.asarray(quantities, dtype=float)
         if self._free:  # no schedule charges anything: skip the arithmetic (sweeps, tests)
             return self._zeros
         shares = np.abs(quantities)
         value = shares * np.asarray(prices, dtype=float)
-        base = self._per_share * shares + self._rate * value
-        with np.errstate(invalid="ignore"):  # inf cap × 0 value: masked out below
-            cap = np.minimum(self._max_rate * value, self._maximum)
-        capped = np.minimum(np.maximum(base, self._minimum), cap)
-        third_party = (
-            self._pass_through * capped
-            + self._extra_per_share * shares
-            + np.maximum(self._extra_rate * value, self._extra_minimum)
-            + self._extra_per_order
-        )
-        regulatory = np.where(
-            quantities < 0, np.minimum(self._sell_per_share * shares, self._sell_maximum), 0.0
-        )
-        return np.where(shares > 0, capped + third_party + regulatory, 0.0)
+        total = self._commission(shares, value)
+        if self._third_party:
+            total = (
+                total
+                + self._pass_through * total
+                + (self._exchange_per_share + self._extra_per_share) * shares
+                + np.maximum(self._extra_rate * value, self._extra_minimum)
+                + self._extra_per_order
+            )
+        if self._regulatory:
+            taf = np.minimum(self._sell_per_share * shares, self._sell_maximum)
+            total = (
+                total
+                + np.where(quantities < 0, self._sell_rate * value + taf, 0.0)
+                + self._cat * shares
+            )
+        return np.where(shares > 0, total, 0.0)
