@@ -1,52 +1,119 @@
-"""Read and validate ``portfolio.toml`` (``tomllib``); every error names file, key and line."""
+"""Read and validate ``portfolio.toml`` (``tomllib``); every error names file, key and line.
+
+What the file may hold is declared once, here and in :mod:`rp_tui.inputs.config_rules`:
+
+- :data:`RECORDS`: the tables whose keys are the fields of a record (``[strategy]`` ->
+  :class:`Strategy`); each key is read with the field's type and default and checked
+  against ``RANGES`` / ``CHOICES``. A new table of that kind is one line here (and its
+  numbers' ranges there);
+- :data:`KEYS`: every key each table may hold, derived from the records; a key or table
+  not in it is refused with the nearest valid name ("did you mean lookback?").
+"""
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 from rp_tui.domain.constraints import InfeasibleError
-from rp_tui.domain.names import (
-    ESTIMATORS,
-    EXCHANGES,
-    FEE_PLANS,
-    FREQUENCIES,
-    METHODS,
-    RETURN_KINDS,
-)
+from rp_tui.domain.names import EXCHANGES
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.errors import ConfigError
+from rp_tui.inputs.config_rules import CHOICES, RANGES, show
 from rp_tui.inputs.portfolio import Asset, BrokerSettings, Execution, Portfolio, Strategy
 
-BROKER_KINDS = ("demo", "ibkr")
-ORDER_TYPES = ("limit", "market", "adaptive")
-UNFILLED = ("cancel", "keep")
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+# Tables read field by field into a record: [table] key = the record's field of that name.
+RECORDS: dict[str, type] = {
+    "strategy": Strategy,
+    "broker": BrokerSettings,
+    "execution": Execution,
+    "safety": SafetyLimits,
+}
+# [[assets]]: key in the file -> field of Asset
+ASSET_KEYS = {
+    "symbol": "symbol",
+    "exchange": "exchange",
+    "primary_exchange": "primary_exchange",
+    "currency": "currency",
+    "asset_class": "asset_class",
+    "budget": "budget",
+    "min": "min_weight",
+    "max": "max_weight",
+}
+# Every key each table may hold ("" is the top level); None: names are the user's (checked
+# by the table's reader: [groups] takes asset classes).
+KEYS: dict[str, tuple[str, ...] | None] = {
+    "": ("base_currency", *RECORDS, "fees", "ui", "groups", "assets"),
+    **{name: tuple(f.name for f in fields(record)) for name, record in RECORDS.items()},
+    "fees": ("plan",),
+    "ui": ("theme",),
+    "assets": tuple(ASSET_KEYS),
+    "groups": None,
+}
+_KINDS = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string in quotes",
+    dict: "a table",
+}
+_HUGE_INT = re.compile(r"\d[\d_]{4299,}")  # past Python's int-from-text limit (4300 digits)
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _too_deep(text: str, limit: int = 100) -> int | None:
+    """The first line where brackets nest deeper than ``limit``, if any."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > limit:
+                return number
+    return None
+
 
 def locate(text: str, key: str) -> int | None:
-    """1-based line of a dotted ``key`` (``strategy.band``, ``assets[1].symbol``) in TOML text."""
+    """1-based line of a dotted ``key`` (``strategy.band``, ``assets[1].symbol``) or of a
+    table (``strategy``) in TOML text."""
     parts = key.replace("]", "").split(".")
     lines = text.splitlines()
-    start, table = 0, ""
+    start, table, table_seen = 0, "", False
     if len(parts) > 1:
         table, _, index = parts[0].partition("[")
         header = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*\]\]?")
         hits = [i for i, line in enumerate(lines) if header.match(line)]
-        nth = int(index) if index else 0
+        nth = int(index) if index.isdigit() else 0
         if nth >= len(hits):
             return hits[-1] + 1 if hits else None
         start = hits[nth] + 1
-    name = re.compile(rf"^\s*{re.escape(parts[-1])}\s*=")
+    name = re.compile(rf"^\s*[\"']?{re.escape(parts[-1])}[\"']?\s*=")
     for i in range(start, len(lines)):
-        if table and lines[i].lstrip().startswith("["):
-            break
-        if name.match(lines[i]):
+        if lines[i].lstrip().startswith("["):
+            if table:
+                break
+            table_seen = True  # a top-level key sits above every table
+            continue
+        if name.match(lines[i]) and (table or not table_seen):
             return i + 1
+    if not table:
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(parts[-1])}\s*\]\]?")
+        return next((i + 1 for i, line in enumerate(lines) if header.match(line)), None)
     return start or None
+
+
+def _name(key: str) -> str:
+    return key if key.isprintable() and len(key) <= 40 else show(key)
 
 
 class _Reader:
@@ -56,20 +123,37 @@ class _Reader:
         self.path, self.text = path, text
 
     def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(str(self.path), message, key=key, line=locate(self.text, key))
+        return ConfigError(str(self.path), message, key=_name(key), line=locate(self.text, key))
 
-    def get(self, table: dict[str, Any], key: str, name: str, kind: type, default: Any) -> Any:
+    def check(self, key: str, value: Any, rule: str | None = None) -> Any:
+        """``value`` if ``RANGES[rule or key]`` accepts it (floats: finite in any case)."""
+        found = RANGES.get(rule or re.sub(r"\[\d+\]", "", key))
+        problem = found.problem(value) if found else None
+        if problem is None and isinstance(value, float) and not math.isfinite(value):
+            problem = f"must be a finite number, got {show(value)}"
+        if problem:
+            raise self.fail(key, problem)
+        return value
+
+    def get(
+        self, table: dict[str, Any], key: str, name: str, kind: type, default: Any, rules=True
+    ) -> Any:
+        """``table[name]`` (or ``default``) of type ``kind``; numbers checked against their
+        range unless ``rules`` is false (the caller words the message)."""
         value = table.get(name, default)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise self.fail(key, f"{show(value)} is too large for a number") from None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.fail(key, f"must be a {kind.__name__}, got {value!r}")
-        return value
+            raise self.fail(key, f"must be {_KINDS.get(kind, kind.__name__)}, got {show(value)}")
+        return self.check(key, value) if rules and kind in (int, float) else value
 
     def choice(self, table: dict[str, Any], key: str, name: str, options: tuple, default: str):
         value = self.get(table, key, name, str, default)
         if value not in options:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
+            raise self.fail(key, f"{show(value)} is not one of {', '.join(options)}")
         return value
 
     def table(self, data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -78,106 +162,113 @@ class _Reader:
             raise self.fail(name, f"must be a table ([{name}])")
         return value
 
+    def record(self, data: dict[str, Any], name: str, record: type) -> Any:
+        """``[name]`` as ``record``: each field read with its default, type and rules."""
+        table, values = self.table(data, name), {}
+        for f in fields(record):
+            key = f"{name}.{f.name}"
+            if key in CHOICES:
+                values[f.name] = self.choice(table, key, f.name, CHOICES[key], f.default)
+            else:
+                values[f.name] = self.get(table, key, f.name, type(f.default), f.default)
+        return record(**values)
+
+    def unknown(self, key: str, name: str, allowed: tuple[str, ...], is_table: bool) -> ConfigError:
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        where = key.rpartition(".")[0] or "the top level"
+        what = "table" if is_table else "key"
+        fix = f"did you mean {close[0]}?" if close else f"{where} takes {', '.join(allowed)}"
+        home = [t for t, keys in KEYS.items() if t and keys and name in keys and t != where]
+        if home and not is_table:
+            fix = f"{name} belongs in [{home[0]}]"
+        return self.fail(key, f"unknown {what} {show(name)}; {fix}")
+
+
+def check_keys(r: _Reader, data: dict[str, Any]) -> None:
+    """Refuse any key or table :data:`KEYS` does not list, naming the nearest valid one."""
+    for name, value in data.items():
+        if name not in KEYS[""]:
+            raise r.unknown(name, name, KEYS[""], isinstance(value, dict))
+    for table, allowed in KEYS.items():
+        value = data.get(table)
+        if not table or allowed is None:
+            continue
+        sections = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, section in sections:
+            if not isinstance(section, dict):
+                continue  # the table's reader says what it must be
+            prefix = table if i is None else f"{table}[{i}]"
+            for name in section:
+                if name not in allowed:
+                    raise r.unknown(f"{prefix}.{name}", name, allowed, False)
+
+
+def _loads(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"is not valid TOML: {exc}") from exc
+    except ValueError as exc:  # an integer past Python's 4300-digit limit
+        huge = _HUGE_INT.search(text)
+        if huge is None:
+            raise ConfigError(str(path), f"is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            str(path),
+            "holds a number of more than 4300 digits; write a value of sensible size",
+            line=_line_at(text, huge.start()),
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            str(path),
+            "nests arrays or tables too deeply to read; "
+            "no key of portfolio.toml needs more than two levels",
+            line=_too_deep(text),
+        ) from None
+
 
 def parse_portfolio(text: str, path: Path) -> Portfolio:
     """Validate TOML ``text`` read from ``path``.
 
     Raises:
-        ConfigError: invalid TOML or an invalid value; the message names key and line and
-            says what a valid value looks like.
+        ConfigError: invalid TOML, an unknown key or table, or an invalid value; the message
+            names key and line and says what a valid value looks like.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"is not valid TOML: {exc}") from exc
+    data = _loads(text, path)
     r = _Reader(path, text)
+    check_keys(r, data)
 
     base = r.get(data, "base_currency", "base_currency", str, "USD")
     if not _CURRENCY.match(base):
-        raise r.fail("base_currency", f"{base!r} is not a 3-letter currency code such as USD")
+        raise r.fail("base_currency", f"{show(base)} is not a 3-letter currency code such as USD")
 
-    s = r.table(data, "strategy")
-    strategy = Strategy(
-        method=r.choice(s, "strategy.method", "method", METHODS, "erc"),
-        lookback=r.get(s, "strategy.lookback", "lookback", int, 252),
-        rebalance=r.choice(s, "strategy.rebalance", "rebalance", FREQUENCIES, "monthly"),
-        band=r.get(s, "strategy.band", "band", float, 0.01),
-        cash_buffer=r.get(s, "strategy.cash_buffer", "cash_buffer", float, 0.01),
-        estimator=r.choice(s, "strategy.estimator", "estimator", ESTIMATORS, "sample"),
-        half_life=r.get(s, "strategy.half_life", "half_life", float, 63.0),
-        returns=r.choice(s, "strategy.returns", "returns", RETURN_KINDS, "simple"),
-        downside_threshold=r.get(
-            s, "strategy.downside_threshold", "downside_threshold", float, 0.0
-        ),
-        risk_aversion=r.get(s, "strategy.risk_aversion", "risk_aversion", float, 4.0),
-        target_volatility=r.get(s, "strategy.target_volatility", "target_volatility", float, 0.0),
-        max_gross=r.get(s, "strategy.max_gross", "max_gross", float, 1.0),
-        calendar=r.get(s, "strategy.calendar", "calendar", str, "").upper(),
+    strategy = r.record(data, "strategy", Strategy)
+    strategy = replace(strategy, calendar=strategy.calendar.upper())
+    fee_plan = r.choice(
+        r.table(data, "fees"), "fees.plan", "plan", CHOICES["fees.plan"], "ibkr-fixed"
     )
-    if not 20 <= strategy.lookback <= 5000:
-        raise r.fail("strategy.lookback", "must be between 20 and 5000 trading days (252 ≈ 1 y)")
-    if not 0.0 <= strategy.band < 0.5:
-        raise r.fail("strategy.band", "is a fraction of NAV in [0, 0.5): write 0.02 for 2 pp")
-    if not 0.0 <= strategy.cash_buffer < 0.5:
-        raise r.fail("strategy.cash_buffer", "is a fraction of NAV in [0, 0.5): 0.01 keeps 1 %")
-    if not 1 <= strategy.half_life <= 5000:
-        raise r.fail("strategy.half_life", "is in trading days, 1-5000 (63 ≈ a quarter)")
-    if not -0.2 < strategy.downside_threshold < 0.2:
-        raise r.fail("strategy.downside_threshold", "is a daily return such as 0.0")
-    if not 0 < strategy.risk_aversion <= 1000:
-        raise r.fail("strategy.risk_aversion", "must be > 0 (λ; 2-10 is usual)")
-    if not 0 <= strategy.target_volatility < 2:
-        raise r.fail("strategy.target_volatility", "is an annual fraction: 0.08 = 8 %, 0 = off")
-    if not 0 < strategy.max_gross <= 1:
-        raise r.fail("strategy.max_gross", "must be in (0, 1]: rp-tui does not lever")
-
-    fee_plan = r.choice(r.table(data, "fees"), "fees.plan", "plan", FEE_PLANS, "ibkr-fixed")
-
-    b = r.table(data, "broker")
-    broker = BrokerSettings(
-        kind=r.choice(b, "broker.kind", "kind", BROKER_KINDS, "demo"),
-        host=r.get(b, "broker.host", "host", str, "127.0.0.1"),
-        port=r.get(b, "broker.port", "port", int, 7497),
-        client_id=r.get(b, "broker.client_id", "client_id", int, 17),
-        account=r.get(b, "broker.account", "account", str, ""),
-        read_only=r.get(b, "broker.read_only", "read_only", bool, True),
-        allow_live=r.get(b, "broker.allow_live", "allow_live", bool, False),
-        connect_timeout=r.get(b, "broker.connect_timeout", "connect_timeout", float, 5.0),
-    )
-    if not 1 <= broker.port <= 65535:
-        raise r.fail("broker.port", "must be a TCP port, 1-65535 (TWS paper 7497, Gateway 4002)")
-    if not 0 < broker.connect_timeout <= 120:
-        raise r.fail("broker.connect_timeout", "must be seconds in (0, 120], e.g. 5")
-
-    e = r.table(data, "execution")
-    execution = Execution(
-        order_type=r.choice(e, "execution.order_type", "order_type", ORDER_TYPES, "limit"),
-        limit_tolerance_bp=r.get(
-            e, "execution.limit_tolerance_bp", "limit_tolerance_bp", float, 10.0
-        ),
-        fill_timeout=r.get(e, "execution.fill_timeout", "fill_timeout", float, 60.0),
-        unfilled=r.choice(e, "execution.unfilled", "unfilled", UNFILLED, "cancel"),
-    )
-    if not 0 <= execution.limit_tolerance_bp <= 500:
-        raise r.fail("execution.limit_tolerance_bp", "must be basis points in [0, 500], e.g. 10")
-    if not 1 <= execution.fill_timeout <= 3600:
-        raise r.fail("execution.fill_timeout", "must be seconds in [1, 3600], e.g. 60")
-
-    f = r.table(data, "safety")
-    defaults = SafetyLimits()
-    safety = SafetyLimits(
-        **{
-            name: r.get(f, f"safety.{name}", name, float, getattr(defaults, name))
-            for name in SafetyLimits.__dataclass_fields__
-        }
-    )
-    for name, value in safety.__dict__.items():
-        if not value > 0:
-            raise r.fail(f"safety.{name}", f"must be > 0 (default {getattr(defaults, name)})")
-
+    broker = r.record(data, "broker", BrokerSettings)
+    execution = r.record(data, "execution", Execution)
+    safety = r.record(data, "safety", SafetyLimits)
     theme = r.get(r.table(data, "ui"), "ui.theme", "theme", str, "rp-dark")
 
-    raw_assets = data.get("assets", [])
+    assets = _assets(r, data.get("assets", []), base)
+    budgets = [a.budget for a in assets]
+    if strategy.method == "risk-budget" and None in budgets:
+        missing = assets[budgets.index(None)].symbol
+        raise r.fail("strategy.method", f"risk-budget needs a budget on every asset ({missing})")
+    groups = _groups(r, r.table(data, "groups"), {a.asset_class for a in assets})
+    portfolio = Portfolio(
+        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety, groups
+    )
+    try:
+        portfolio.constraints().check_feasible()
+    except InfeasibleError as exc:
+        raise r.fail("groups" if groups else "assets", f"infeasible constraints: {exc}") from exc
+    return portfolio
+
+
+def _assets(r: _Reader, raw_assets: Any, base: str) -> list[Asset]:
+    """The ``[[assets]]`` tables: at least two, each symbol once, bounds and budgets valid."""
     if not isinstance(raw_assets, list) or not raw_assets:
         raise r.fail("assets", "add at least two [[assets]] tables with symbol, exchange, currency")
     assets: list[Asset] = []
@@ -187,23 +278,28 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
             raise r.fail(key, "must be a table ([[assets]])")
         symbol = r.get(item, f"{key}.symbol", "symbol", str, "").strip().upper()
         if not _SYMBOL.match(symbol):
-            raise r.fail(f"{key}.symbol", f"{symbol!r} is not a ticker such as 'USMV'")
+            raise r.fail(f"{key}.symbol", f"{show(symbol)} is not a ticker such as 'USMV'")
         if symbol in (a.symbol for a in assets):
             raise r.fail(f"{key}.symbol", f"{symbol} is listed twice; remove one")
         currency = r.get(item, f"{key}.currency", "currency", str, base).upper()
         if not _CURRENCY.match(currency):
-            raise r.fail(f"{key}.currency", f"{currency!r} is not a currency code such as USD")
-        budget = item.get("budget")
-        if budget is not None:
-            budget = r.get(item, f"{key}.budget", "budget", float, 0.0)
-            if not budget > 0:
-                raise r.fail(f"{key}.budget", f"{symbol}: a risk budget must be > 0, got {budget}")
-        low = r.get(item, f"{key}.min", "min", float, 0.0)
-        high = r.get(item, f"{key}.max", "max", float, 1.0)
-        if not 0 <= low <= 1:
-            raise r.fail(f"{key}.min", f"{symbol}: min weight is a fraction in [0, 1]")
-        if not 0 <= high <= 1:
-            raise r.fail(f"{key}.max", f"{symbol}: max weight is a fraction in [0, 1]")
+            raise r.fail(f"{key}.currency", f"{show(currency)} is not a currency code such as USD")
+        budget = None
+        if item.get("budget") is not None:
+            budget = r.get(item, f"{key}.budget", "budget", float, 0.0, rules=False)
+            if RANGES["assets.budget"].problem(budget):
+                raise r.fail(
+                    f"{key}.budget",
+                    f"{symbol}: a risk budget must be > 0 and finite, got {show(budget)}",
+                )
+        low = r.get(item, f"{key}.min", "min", float, 0.0, rules=False)
+        high = r.get(item, f"{key}.max", "max", float, 1.0, rules=False)
+        for bound, value in (("min", low), ("max", high)):
+            if RANGES[f"assets.{bound}"].problem(value):
+                raise r.fail(
+                    f"{key}.{bound}",
+                    f"{symbol}: {bound} weight is a fraction in [0, 1], got {show(value)}",
+                )
         if low > high:
             raise r.fail(f"{key}.min", f"{symbol}: min {low} is above max {high}")
         exchange = r.get(item, f"{key}.exchange", "exchange", str, "SMART").upper()
@@ -212,7 +308,7 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
             if code and code not in EXCHANGES:
                 raise r.fail(
                     f"{key}.{field_name}",
-                    f"{symbol}: unknown exchange {code!r}; use "
+                    f"{symbol}: unknown exchange {show(code)}; use "
                     "an IBKR code such as SMART, ARCA, BATS, LSEETF or IBIS",
                 )
         assets.append(
@@ -229,19 +325,7 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         )
     if len(assets) < 2:
         raise r.fail("assets", "risk parity needs at least two assets")
-    budgets = [a.budget for a in assets]
-    if strategy.method == "risk-budget" and None in budgets:
-        missing = assets[budgets.index(None)].symbol
-        raise r.fail("strategy.method", f"risk-budget needs a budget on every asset ({missing})")
-    groups = _groups(r, r.table(data, "groups"), {a.asset_class for a in assets})
-    portfolio = Portfolio(
-        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety, groups
-    )
-    try:
-        portfolio.constraints().check_feasible()
-    except InfeasibleError as exc:
-        raise r.fail("groups" if groups else "assets", f"infeasible constraints: {exc}") from exc
-    return portfolio
+    return assets
 
 
 def _groups(r: _Reader, table: dict[str, Any], classes: set[str]):
@@ -249,15 +333,18 @@ def _groups(r: _Reader, table: dict[str, Any], classes: set[str]):
     groups = []
     for name, value in table.items():
         key = f"groups.{name}"
+        for bound in value if isinstance(value, dict) else ():
+            if bound not in ("min", "max"):
+                raise r.unknown(f"{key}.{bound}", bound, ("min", "max"), False)
         if name not in classes:
-            raise r.fail(key, f"no asset has asset_class = {name!r}")
+            raise r.fail(key, f"no asset has asset_class = {show(name)}")
         if isinstance(value, dict):
-            low = r.get(value, key, "min", float, 0.0)
-            high = r.get(value, key, "max", float, 1.0)
+            low = r.check(key, r.get(value, key, "min", float, 0.0), "groups.min")
+            high = r.check(key, r.get(value, key, "max", float, 1.0), "groups.max")
         else:
-            low = high = r.get(table, key, name, float, 0.0)
-        if not 0 <= low <= high <= 1:
-            raise r.fail(key, f"needs 0 ≤ min ≤ max ≤ 1, got {low}..{high}")
+            low = high = r.check(key, r.get(table, key, name, float, 0.0), "groups.min")
+        if not low <= high:
+            raise r.fail(key, f"needs min ≤ max, got {low}..{high}")
         groups.append((name, low, high))
     return tuple(groups)
 
@@ -275,6 +362,8 @@ def load_portfolio(path: str | Path) -> Portfolio:
         raise ConfigError(
             str(path), "not found: run rp-tui where portfolio.toml is, or pass --config FILE"
         ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(str(path), "is a directory; pass --config FILE") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), f"cannot be read: {exc}") from exc
     return parse_portfolio(text, path)
