@@ -6,7 +6,9 @@ then one column of adjusted closes per symbol. pandas is imported only when a fi
 
 from __future__ import annotations
 
+import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,12 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from rp_tui.errors import DataError
+from rp_tui.inputs.config_rules import show
 
 BUNDLED_NAME = "factors_prices.csv.gz"
 BUNDLED_SOURCE = (
     "iShares MTUM, QUAL, SIZE, USMV, VLUE adjusted closes 2014-01-02..2022-12-28, from "
     "skfolio's factors_dataset (BSD-3-Clause, see rp_tui/data/LICENSE-skfolio)"
 )
+_OFFSET = r"(Z|[+-]\d\d:?\d\d)$"
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,13 @@ class PriceHistory:
 
     @property
     def as_of(self) -> str:
-        """The last date, ISO form."""
+        """The last date, ISO form.
+
+        Raises:
+            DataError: the history has no rows.
+        """
+        if not len(self.dates):
+            raise DataError(f"{self.source}: no prices")
         return str(self.dates[-1])
 
 
@@ -87,11 +97,11 @@ def load_prices(path: str | Path | None = None) -> PriceHistory:
     """Read a price CSV (``None``: the bundled factor-ETF history) and validate it.
 
     Raises:
-        DataError: unreadable file, no ``Date`` first column, unparseable or unsorted dates,
-            or a missing / non-numeric / non-positive price (symbol, date and row named).
+        DataError: unreadable or damaged file, no ``Date`` first column, a column without a
+            name or two for the same symbol (``MTUM`` and ``mtum``), no rows, unparseable,
+            mixed-offset or unsorted dates, or a missing / non-numeric / non-positive price
+            (symbol, date and row named).
     """
-    import pandas as pd
-
     if path is None:
         source = f"bundled {BUNDLED_NAME}"
         raw = resources.files("rp_tui.data").joinpath(BUNDLED_NAME).read_bytes()
@@ -100,33 +110,136 @@ def load_prices(path: str | Path | None = None) -> PriceHistory:
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
-            raise DataError(f"{path}: cannot open price file: {exc.strerror}") from exc
-    compression = "gzip" if raw[:2] == b"\x1f\x8b" else None
+            raise DataError(f"{path}: cannot open price file: {exc.strerror or exc}") from exc
+    header, rows = _read_table(_decompressed(raw, source), source)
+    symbols = _symbols(header, source)
+    day_values = _dates(rows[:, 0], source)
+    return PriceHistory(day_values, symbols, _closes(rows, header, day_values, source), source)
+
+
+def _decompressed(raw: bytes, source: str) -> bytes:
+    if raw[:2] != b"\x1f\x8b":
+        return raw
     try:
-        frame = pd.read_csv(io.BytesIO(raw), compression=compression)
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{source}: not a readable CSV: {exc}") from exc
-    if frame.shape[1] < 2 or frame.columns[0] != "Date":
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(
+            f"{source}: a damaged gzip file ({exc}); download it again or compress the CSV again"
+        ) from None
+
+
+def _read_table(raw: bytes, source: str) -> tuple[list[str], np.ndarray]:
+    """The header's cells and the rows below it (strings; short rows padded with "")."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"{source}: the file is empty; write a header such as Date,MTUM,QUAL and a row "
+            "of prices per day"
+        ) from None
+    except UnicodeDecodeError:
+        raise DataError(f"{source}: not text: save the prices as a UTF-8 CSV file") from None
+    except (ValueError, OSError) as exc:
+        raise DataError(
+            f"{source}: not a readable CSV ({str(exc).strip()}); every row needs a Date and "
+            "one price per header column"
+        ) from None
+    table = frame.fillna("").to_numpy(dtype=object)
+    header = [str(cell).strip() for cell in table[0]]
+    if len(header) < 2 or header[0] != "Date":
         raise DataError(f"{source}: the first column must be 'Date', then one column per symbol")
-    dates = pd.to_datetime(frame["Date"], format="ISO8601", errors="coerce")
+    if len(table) < 2:
+        raise DataError(f"{source}: a header but no rows of prices; add one row per day")
+    return header, table[1:]
+
+
+def _symbols(header: list[str], source: str) -> tuple[str, ...]:
+    """The columns after Date as symbols; each named, each symbol once (case-blind)."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header[1:], start=2):
+        if not name:
+            raise DataError(
+                f"{source}: column {column} has no name; write its symbol in the header"
+            )
+        if not name.isprintable():
+            raise DataError(
+                f"{source}: column {column} is named {show(name)}; write a symbol such as MTUM"
+            )
+        symbol = name.upper()
+        if symbol in seen:
+            first = header[seen[symbol] - 1]
+            raise DataError(
+                f"{source}: columns {seen[symbol]} ({show(first)}) and {column} ({show(name)}) "
+                f"are both {symbol}; keep one of them"
+            )
+        seen[symbol] = column
+    return tuple(seen)
+
+
+def _dates(cells: np.ndarray, source: str) -> np.ndarray:
+    """The Date column as ``datetime64[D]`` (the date as written), strictly increasing."""
+    import pandas as pd
+
+    text = pd.Series(cells, dtype=object).astype(str).str.strip()
+    if (text.str.len() == 10).all():  # the usual 2022-12-28: numpy parses it fastest
+        try:
+            return _increasing(np.array(text.to_numpy(), dtype="datetime64[D]"), source)
+        except ValueError:
+            pass  # found below, with its row
+    try:
+        dates = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError, OverflowError):
+        offsets = sorted(set(text.str.extract(_OFFSET, expand=False).fillna("none")))
+        raise DataError(
+            f"{source}: the Date column mixes UTC offsets ({', '.join(offsets[:4])}); write plain "
+            "dates such as 2022-12-28, or give every date the same offset"
+        ) from None
     if dates.isna().any():
         row = int(dates.isna().to_numpy().argmax())
         raise DataError(
-            f"{source}: row {row + 2}: Date {frame['Date'].iloc[row]!r} is not an ISO date"
+            f"{source}: row {row + 2}: Date {show(text.iloc[row])} is not an ISO date "
+            "such as 2022-12-28"
         )
-    day_values = dates.to_numpy().astype("datetime64[D]")
-    if np.any(np.diff(day_values) <= np.timedelta64(0, "D")):
-        row = int(np.argmax(np.diff(day_values) <= np.timedelta64(0, "D"))) + 1
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)  # the day as written, not as in UTC
+    return _increasing(dates.to_numpy().astype("datetime64[D]"), source)
+
+
+def _increasing(day_values: np.ndarray, source: str) -> np.ndarray:
+    steps = np.diff(day_values) <= np.timedelta64(0, "D")
+    if np.any(steps):
+        row = int(np.argmax(steps)) + 1
         raise DataError(
             f"{source}: row {row + 2}: dates must be strictly increasing (sort, drop duplicates)"
         )
-    values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values <= 0)
+    return day_values
+
+
+def _closes(rows: np.ndarray, header: list[str], days: np.ndarray, source: str) -> np.ndarray:
+    """The prices, ``(n_days, n_symbols)``: finite and > 0, else the first bad cell named."""
+    import pandas as pd
+
+    cells = rows[:, 1:]
+    try:
+        values = cells.astype(float)  # the usual all-numbers file, fast
+    except (ValueError, TypeError, OverflowError):
+        values = pd.DataFrame(cells).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values <= 0)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
+        cell = str(cells[row, col]).strip()
+        shown = show(cell) if cell else "empty"
         raise DataError(
-            f"{source}: {frame.columns[col + 1]} has no valid price on {day_values[row]} "
-            f"(row {row + 2}: {frame.iat[row, col + 1]!r}); fill or remove that row"
+            f"{source}: {header[col + 1]} has no valid price on {days[row]} "
+            f"(row {row + 2}: {shown}); fill or remove that row"
         )
-    symbols = tuple(str(c).strip().upper() for c in frame.columns[1:])
-    return PriceHistory(day_values, symbols, values, source)
+    return values
