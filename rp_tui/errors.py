@@ -29,3 +29,11 @@ class DataError(UserError):
 
 class BrokerError(UserError):
     """The broker cannot serve the request (unreachable, unknown contract, refused order)."""
+
+
+class UsageError(UserError):
+    """A command-line option is out of range or contradicts another (named, with the fix)."""
+
+
+class OutputError(UserError):
+    """A file or directory a command was asked to write (``--out``) cannot be written."""

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from io import StringIO
 from pathlib import Path
 
 import numpy as np
 
 from rp_tui.services.backtest import BacktestReport
-from rp_tui.state.storage import atomic_write_text
+from rp_tui.state.storage import atomic_write_files, json_text, output_error
 
 
 def _csv(header: list[str], rows) -> str:
@@ -32,11 +31,14 @@ def write_backtest_outputs(report: BacktestReport, out_dir: str | Path) -> list[
 
     Returns:
         The paths written.
+
+    Raises:
+        OutputError: ``out_dir`` or a file in it cannot be written (named); every file
+            is written before the first replaces an old one.
     """
     from rp_tui.services.html_report import render_report
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     r, t = report.result, report.result.trades
     files = {
         "equity.csv": _csv(["date", "value"], zip(r.dates, r.equity, strict=True)),
@@ -53,9 +55,12 @@ def write_backtest_outputs(report: BacktestReport, out_dir: str | Path) -> list[
                 )
             ),
         ),
-        "stats.json": json.dumps(report.to_json(), indent=2, allow_nan=False) + "\n",
+        "stats.json": json_text(report.to_json()) + "\n",
         "report.html": render_report(report),
     }
-    for name, text in files.items():
-        atomic_write_text(out / name, text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_files({out / name: text for name, text in files.items()})
+    except OSError as exc:
+        raise output_error("--out", out, exc) from exc
     return [out / name for name in files]
