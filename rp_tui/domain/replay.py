@@ -126,6 +126,7 @@ def run_backtest(
     start: np.datetime64 | None = None,
     fx: np.ndarray | None = None,
     foreign: np.ndarray | None = None,
+    fees_on: Callable[[np.datetime64], FeeTable] | None = None,
 ) -> BacktestResult:
     """Replay ``allocate`` under ``spec`` over a price history.
 
@@ -142,6 +143,7 @@ def run_backtest(
             (``None``: everything is in the base currency). Returns for the covariance stay
             in each listing's currency; values, cash and NAV are in base currency.
         foreign: ``(n_assets,)`` bool, listings whose flows pay the conversion commission.
+        fees_on: the fees in force on a trade date (dated regulatory fees); ``None``: ``fees``.
 
     Returns:
         A :class:`BacktestResult`.
@@ -217,7 +219,7 @@ def run_backtest(
                 cash,
                 current,
                 rules,
-                fees,
+                fees if fees_on is None else fees_on(dates[day]),
                 None if fx is None else fx[day],
                 withdraw=withdraw,
                 foreign=foreign,

@@ -22,7 +22,7 @@ from rp_tui.domain.replay import (
 )
 from rp_tui.domain.strategy import allocate
 from rp_tui.errors import DataError
-from rp_tui.inputs.fee_data import fee_table
+from rp_tui.inputs.fee_data import dated_fees, fee_table, history_note
 
 BENCHMARKS = ("equal-weight", "buy-and-hold")
 
@@ -79,6 +79,7 @@ class BacktestReport:
     rebalance: str
     result: BacktestResult
     benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
+    fee_note: str = ""  # which fees each trade date paid (rp_tui.inputs.fee_data.history_note)
 
     @property
     def benchmark(self) -> BacktestResult:
@@ -206,6 +207,8 @@ def backtest(
     fees = session.fees
     if options.fees and options.fees != session.portfolio.fee_plan:
         fees = fee_table(options.fees, session.portfolio.assets)
+    plan = options.fees or session.portfolio.fee_plan
+    fees_on = dated_fees(plan, session.portfolio.assets)  # fees of each trade date, cached
     start = None
     if options.start:
         try:
@@ -287,8 +290,12 @@ def backtest(
                 start,
                 rates,
                 mask,
+                fees_on if run_fees is fees else None,
             )
         except BacktestError as exc:
             raise DataError(f"{prices.source}: {name}: {exc}") from exc
     strategy_result = results.pop("strategy")
-    return BacktestReport(history.symbols, method, lookback, rebalance, strategy_result, results)
+    note = history_note(plan, session.portfolio.assets, strategy_result.dates[0], history.dates[-1])
+    return BacktestReport(
+        history.symbols, method, lookback, rebalance, strategy_result, results, note
+    )
