@@ -160,12 +160,22 @@ class FeeTable:
         self._extra_per_order = _column(s, "extra_per_order")
         self._month_to_date = _column(s, "month_to_date")
         self._tier_on_value = np.array([x.tier_unit == "value" for x in s], dtype=bool)
+        self._value_tiers = bool(self._tier_on_value.any())
         width = max((len(x.tiers) for x in s), default=0)
-        self._tier_thresholds = np.full((len(s), width), np.inf)
+        thresholds = np.full((len(s), width), np.inf)
         self._tier_rates = np.zeros((len(s), width))
         for i, x in enumerate(s):
             for k, (threshold, rate) in enumerate(x.tiers):
-                self._tier_thresholds[i, k], self._tier_rates[i, k] = threshold, rate
+                thresholds[i, k], self._tier_rates[i, k] = threshold, rate
+        # marginal tiers, precomputed: volume v is charged Σ_k rate_k·clip(v − t_k, 0, w_k);
+        # the month-to-date part is subtracted once (see marginal_tiers)
+        finite = np.isfinite(thresholds)
+        upper = np.concatenate([thresholds[:, 1:], np.full((len(s), 1), np.inf)], axis=1)
+        self._tier_width = np.where(finite, upper - np.where(finite, thresholds, 0.0), 0.0)
+        self._tier_start = thresholds
+        self._tier_done = marginal_tiers(
+            np.zeros(len(s)), self._month_to_date, thresholds, self._tier_rates
+        )
         self._zeros = np.zeros(len(s))
         self._zeros.flags.writeable = False  # shared: callers only read commissions
         self._tiered = bool(self._tier_rates.any())
@@ -206,10 +216,10 @@ class FeeTable:
         """The broker's own commission per order, after minimum and cap (listing currency)."""
         base = self._per_share * shares + self._rate * value
         if self._tiered:
-            units = np.where(self._tier_on_value, value, shares)
-            base = base + marginal_tiers(
-                self._month_to_date, units, self._tier_thresholds, self._tier_rates
-            )
+            units = np.where(self._tier_on_value, value, shares) if self._value_tiers else shares
+            volume = (self._month_to_date + units)[:, None] - self._tier_start
+            inside = np.minimum(np.maximum(volume, 0.0), self._tier_width)
+            base = base + (self._tier_rates * inside).sum(axis=1) - self._tier_done
         minimum = self._minimum
         if self._fractional:
             whole = np.abs(shares - np.round(shares)) <= _FRACTION_EPS
