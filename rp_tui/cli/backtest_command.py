@@ -41,12 +41,20 @@ def options_from_args(args: argparse.Namespace, **overrides):
 
 def run(args: argparse.Namespace) -> dict:
     """Backtest the configured strategy and its benchmarks; ``--out`` writes the files."""
+    from rp_tui.cli.checks import check_capital, check_dates, check_period, warn_if_never_traded
     from rp_tui.services.backtest import backtest
     from rp_tui.services.backtest_files import write_backtest_outputs
+    from rp_tui.state.storage import check_writable
 
+    check_period(args)
+    if args.out:
+        check_writable(args.out, directory=True)  # before the work, not after
     session = open_from_args(args)
     options = options_from_args(args)
+    check_dates(session.history, args.start, args.end)
+    check_capital(session, options)
     report = backtest(session, options)
+    warn_if_never_traded(report, options)
     if args.out:
         write_backtest_outputs(report, args.out)
     doc = report.to_json()

@@ -8,44 +8,10 @@ from __future__ import annotations
 import argparse
 
 from rp_tui import __version__
+from rp_tui.cli.arg_types import benchmark, iso_date, listed, listed_ranged, ranged
 from rp_tui.domain.names import FEE_PLANS, FREQUENCIES, METHODS
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 2, got {text}")
-    return value
-
-
-def _listed(choices: tuple[str, ...]):
-    def parse(text: str) -> tuple[str, ...]:
-        values = tuple(v.strip() for v in text.split(",") if v.strip())
-        bad = [v for v in values if v not in choices]
-        if bad or not values:
-            raise argparse.ArgumentTypeError(
-                f"{', '.join(bad) or text!r}: choose from {', '.join(choices)}"
-            )
-        return values
-
-    return parse
-
-
-def _listed_numbers(kind: type):
-    def parse(text: str) -> tuple:
-        try:
-            return tuple(kind(v) for v in text.split(",") if v.strip())
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from exc
-
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+_PORT, _CLIENT_ID = ranged("broker.port", int), ranged("broker.client_id", int)
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -79,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rp-tui {__version__}")
     parser.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
     parser.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
-    parser.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
-    parser.add_argument("--client-id", type=int, help="API client id (default: config)")
+    parser.add_argument("--port", type=_PORT, help="7497 TWS paper, 4002 Gateway paper")
+    parser.add_argument("--client-id", type=_CLIENT_ID, help="API client id (default: config)")
     parser.add_argument(
         "--reset-demo",
         action="store_true",
@@ -106,18 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--method", choices=METHODS, help="allocation method (default: config)")
     weights.add_argument(
         "--lookback",
-        type=_positive_int,
+        type=ranged("strategy.lookback", int),
         metavar="N",
         help="daily returns in the covariance window (default: config)",
     )
-    weights.add_argument("--as-of", metavar="DATE", help="ISO date (default: last in history)")
+    weights.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="ISO date (default: last in history)"
+    )
     output(weights)
 
     def broker_options(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
         sub.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
-        sub.add_argument("--port", type=int, help="7497 TWS paper, 4002 Gateway paper")
-        sub.add_argument("--client-id", type=int, help="API client id (default: config)")
+        sub.add_argument("--port", type=_PORT, help="7497 TWS paper, 4002 Gateway paper")
+        sub.add_argument("--client-id", type=_CLIENT_ID, help="API client id (default: config)")
 
     plan = commands.add_parser(
         "plan",
@@ -162,8 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Carlo from a Gaussian mixture).",
     )
     broker_options(risk)
-    risk.add_argument("--paths", type=int, default=5_000, help="Monte Carlo paths (5000)")
-    risk.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (0)")
+    risk.add_argument(
+        "--paths", type=ranged("risk.paths", int), default=5_000, help="Monte Carlo paths (5000)"
+    )
+    risk.add_argument(
+        "--seed", type=ranged("risk.seed", int), default=0, help="Monte Carlo seed (0)"
+    )
     output(risk)
 
     backtest = commands.add_parser(
@@ -189,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest_options(sweep, grid=True)
     sweep.add_argument("--rank", default="sharpe", choices=RANK_KEYS, help="default: sharpe")
-    sweep.add_argument("--workers", type=int, help="processes (default: all cores)")
+    sweep.add_argument(
+        "--workers", type=ranged("sweep.workers", int), help="processes (default: all cores)"
+    )
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, host:port")
     sweep.add_argument("--out", metavar="FILE", help="also save the ranked table as CSV")
     output(sweep)
@@ -201,29 +175,31 @@ RANK_KEYS = ("sharpe", "cagr", "calmar", "sortino", "volatility", "max_drawdown"
 
 def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> None:
     """Options shared by ``backtest`` and ``sweep`` (``grid``: comma-separated lists)."""
-    listed = "comma-separated list, " if grid else ""
-    backtest.add_argument("--start", metavar="DATE", help="first rebalance on or after DATE")
-    backtest.add_argument("--end", metavar="DATE", help="use prices up to DATE")
+    comma = "comma-separated list, " if grid else ""
+    backtest.add_argument(
+        "--start", type=iso_date, metavar="DATE", help="first rebalance on or after DATE"
+    )
+    backtest.add_argument("--end", type=iso_date, metavar="DATE", help="use prices up to DATE")
     if grid:
         backtest.add_argument(
             "--rebalance",
-            type=_listed(FREQUENCIES),
-            help=f"{listed}of {', '.join(FREQUENCIES)} (default: config)",
+            type=listed(FREQUENCIES),
+            help=f"{comma}of {', '.join(FREQUENCIES)} (default: config)",
         )
         backtest.add_argument(
             "--method",
-            type=_listed(METHODS),
-            help=f"{listed}of {', '.join(METHODS)} (default: config)",
+            type=listed(METHODS),
+            help=f"{comma}of {', '.join(METHODS)} (default: config)",
         )
         backtest.add_argument(
             "--lookback",
-            type=_listed_numbers(int),
+            type=listed_ranged("strategy.lookback", int),
             metavar="N,…",
             help="daily returns per covariance window (default: config)",
         )
         backtest.add_argument(
             "--band",
-            type=_listed_numbers(float),
+            type=listed_ranged("strategy.band"),
             metavar="B,…",
             help="drift bands, fractions (default: config)",
         )
@@ -232,12 +208,15 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         backtest.add_argument("--method", choices=METHODS, help="default: config")
         backtest.add_argument(
             "--lookback",
-            type=_positive_int,
+            type=ranged("strategy.lookback", int),
             metavar="N",
             help="daily returns per covariance window (default: config)",
         )
         backtest.add_argument(
-            "--band", type=float, metavar="B", help="drift band, a fraction (default: config)"
+            "--band",
+            type=ranged("strategy.band"),
+            metavar="B",
+            help="drift band, a fraction (default: config)",
         )
     backtest.add_argument(
         "--anchor",
@@ -263,7 +242,7 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
     )
     backtest.add_argument(
         "--contribution",
-        type=float,
+        type=ranged("backtest.contribution"),
         default=0.0,
         metavar="X",
         help="cash added each period (negative: withdrawn), base currency",
@@ -273,21 +252,21 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
     )
     backtest.add_argument(
         "--min-trade",
-        type=float,
+        type=ranged("backtest.min_trade"),
         default=0.0,
         metavar="X",
         help="skip trades smaller than X (base currency)",
     )
     backtest.add_argument(
         "--max-commission-ratio",
-        type=float,
+        type=ranged("backtest.max_commission_ratio"),
         default=float("inf"),
         metavar="F",
         help="skip a trade whose commission exceeds F of its value",
     )
     backtest.add_argument(
         "--slippage-bp",
-        type=float,
+        type=ranged("backtest.slippage_bp"),
         default=0.0,
         metavar="BP",
         help="fills this many basis points worse than the close",
@@ -306,6 +285,7 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
     backtest.add_argument(
         "--benchmark",
         action="append",
+        type=benchmark,
         metavar="NAME",
         help="equal-weight (default), buy-and-hold, or a symbol of the price file; repeatable",
     )
@@ -315,7 +295,7 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
     )
     backtest.add_argument(
         "--capital",
-        type=_positive_float,
+        type=ranged("backtest.capital"),
         default=100_000.0,
         metavar="X",
         help="starting cash in base currency (default: 100000)",

@@ -15,10 +15,16 @@ from rp_tui.cli.render import table
 
 def run(args: argparse.Namespace) -> list:
     """Backtest every point of the grid, ranked; ``--out`` saves the table as CSV."""
+    from rp_tui.cli.checks import check_capital, check_dates, check_period
     from rp_tui.services.session import open_session
     from rp_tui.services.sweep import grid, rank, run_sweep
+    from rp_tui.state.storage import check_writable
 
+    check_period(args)
+    if args.out:
+        check_writable(args.out, directory=False)  # before the work, not after
     session = open_session(args.config, args.prices)  # validates before any worker starts
+    check_dates(session.history, args.start, args.end)
     s = session.portfolio.strategy
     points = grid(
         args.lookback or (s.lookback,),
@@ -29,6 +35,7 @@ def run(args: argparse.Namespace) -> list:
     options = options_from_args(
         args, benchmarks=(), lookback=None, band=None, method=None, rebalance=None
     )
+    check_capital(session, options, min(p.lookback for p in points))
     show = args.format == "text" and sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> list:
         "error",
     ]
     if args.out:
-        from rp_tui.state.storage import atomic_write_text
+        from rp_tui.state.storage import atomic_write_text, output_error
 
         buffer = StringIO()
         writer = csv.DictWriter(
@@ -72,7 +79,10 @@ def run(args: argparse.Namespace) -> list:
         )
         writer.writeheader()
         writer.writerows({"rank": i + 1, **row} for i, row in enumerate(rows))
-        atomic_write_text(Path(args.out), buffer.getvalue())
+        try:
+            atomic_write_text(Path(args.out), buffer.getvalue())
+        except OSError as exc:
+            raise output_error("--out", Path(args.out), exc) from exc
     if args.format == "text":
         print(f"{len(rows)} backtests ranked by {args.rank}")
         print(

@@ -10,9 +10,11 @@ from rp_tui.cli.render import table
 
 def run(args: argparse.Namespace) -> dict:
     """Print (text) and return (JSON) the targets of ``--method`` / ``--lookback`` / ``--as-of``."""
+    from rp_tui.cli.checks import check_dates
     from rp_tui.services.targets import compute_targets
 
     session = open_from_args(args)
+    check_dates(session.history, as_of=args.as_of)
     targets = compute_targets(session, args.method, args.lookback, args.as_of)
     if args.format == "text":
         rows = [

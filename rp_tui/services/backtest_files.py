@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from io import StringIO
 from pathlib import Path
@@ -58,9 +59,13 @@ def write_backtest_outputs(report: BacktestReport, out_dir: str | Path) -> list[
         "stats.json": json_text(report.to_json()) + "\n",
         "report.html": render_report(report),
     }
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_files({out / name: text for name, text in files.items()})
     except OSError as exc:
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if still empty
         raise output_error("--out", out, exc) from exc
     return [out / name for name in files]

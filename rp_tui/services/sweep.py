@@ -107,11 +107,23 @@ def run_sweep(
         workers: processes for a local run (default: all cores).
         scheduler: a Dask scheduler address (``tcp://host:port``) to run on instead.
         progress: called with (done, total) as points finish.
+
+    Raises:
+        UserError: ``scheduler`` given but Dask distributed is not installed.
     """
     total, rows = len(points), []
     if scheduler:
-        from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
+        try:
+            from dask.distributed import Client
+            from dask.distributed import as_completed as dask_completed
+        except ImportError as exc:
+            from rp_tui.errors import UserError
+
+            raise UserError(
+                f"--scheduler {scheduler}: Dask distributed is not installed in this Python "
+                f"({exc.name or 'distributed'} is missing); run `pip install distributed`, "
+                "or leave out --scheduler to use this machine's cores"
+            ) from None
 
         with Client(scheduler) as client:
             futures = client.map(

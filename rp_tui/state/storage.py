@@ -130,15 +130,21 @@ def check_writable(path: Path, directory: bool, option: str = "--out") -> None:
     if not folder.is_dir():
         raise OutputError(f"{option} {path}: {folder} is a file, not a directory")
     target = path if directory and path.exists() else folder
-    if not os.access(target, os.W_OK | os.X_OK):
-        raise OutputError(f"{option} {path}: {target} is not writable; choose another place")
+    try:  # a probe file, removed at once: permissions, read-only or virtual file systems
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".rp-tui-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(
+            f"{option} {path}: cannot create files in {target} ({exc.strerror or exc}); "
+            "choose another place"
+        ) from None
 
 
 def output_error(option: str, path: Path, exc: OSError) -> OutputError:
     """An OSError met while writing ``path`` (given as ``option``), as the user's error."""
     reason = exc.strerror or str(exc)
-    where = exc.filename or path
-    return OutputError(f"{option} {path}: cannot write {where}: {reason}; nothing was written")
+    return OutputError(f"{option} {path}: cannot be written ({reason}); nothing was written")
 
 
 def json_text(doc: object) -> str:
