@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.sizing_checks import Account, finish_orders
 
 _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
 
@@ -157,16 +158,21 @@ def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
     return np.maximum(gaps - level, 0.0)
 
 
-def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
-    """Drop trades below the minimum size or whose commission is too dear for what they move."""
-    if rules.min_trade_value <= 0 and not math.isfinite(rules.max_commission_ratio):
-        return q
+def _kept(q, exec_prices, fx, fees, rules) -> np.ndarray:
+    """``(n_assets,)`` bool: orders that pass the minimum size and the commission ratio."""
     value = np.abs(q) * exec_prices * fx
     keep = value >= rules.min_trade_value
     if math.isfinite(rules.max_commission_ratio):
         commission = fees.commission(q, exec_prices) * fx
         keep &= commission <= rules.max_commission_ratio * value
-    return np.where(keep, q, 0.0)
+    return keep
+
+
+def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
+    """Drop trades below the minimum size or whose commission is too dear for what they move."""
+    if rules.min_trade_value <= 0 and not math.isfinite(rules.max_commission_ratio):
+        return q
+    return np.where(_kept(q, exec_prices, fx, fees, rules), q, 0.0)
 
 
 def _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules) -> float:
@@ -280,7 +286,31 @@ def plan_rebalance(
     )
     buys = fit_buys(buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares)
     buys = _skip_small(buys, buy_prices, fx, fees, rules)
+    account = Account(
+        quantities,
+        prices,
+        buy_prices,
+        sell_prices,
+        np.broadcast_to(np.asarray(fx, dtype=float), prices.shape),
+        cash,
+        target_values,
+        nav - float(target_values.sum()),
+        fees,
+        None
+        if foreign is None
+        else (lambda q: _conversion_fee(q, buy_prices, sell_prices, fx, foreign, rules)),
+    )
     signed = buys - sells
+    # leftovers buy more only when this is a rebalance (something trades) or a deposit
+    spend = rules.whole_shares and rules.mode != "sell-only"
+    spend &= bool(signed.any()) or rules.mode == "buy-only"
+    signed = finish_orders(
+        signed,
+        account,
+        reserve,
+        np.broadcast_to(allowed, prices.shape) if spend else None,
+        lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules),
+    )
     fill_prices = (
         np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
         if slip

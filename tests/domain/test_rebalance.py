@@ -45,7 +45,9 @@ def test_sizing_invariants(account):
     assert np.all(q == np.round(q)), "whole shares only"
     assert np.all(held + q >= 0), "never sells more than held"
     in_band = np.abs(plan.drift) <= rules.band
-    assert np.all(q[in_band] == 0), "assets inside the band are not traded"
+    assert np.all(q[in_band] >= 0), "assets inside the band are never sold"
+    if in_band.all():
+        assert not q.any(), "nothing outside the band: no trade"
     assert plan.cash_after >= -1e-6 or q.max(initial=0) <= 0, "buys never overdraw cash"
     if q.max(initial=0) > 0:
         assert plan.cash_after >= rules.cash_buffer * plan.nav - 1e-6, "buys respect the buffer"
@@ -187,7 +189,8 @@ def test_relative_band_and_rebalance_all():
         held, prices, 0.0, targets, RebalanceRules(band=0.05, relative_band=True), TWO
     )
     assert not absolute.quantities.any()
-    assert relative.quantities[0] == -2 and relative.quantities[1] == 0  # only the first
+    # only the first leaves its band; its proceeds buy what they can of the underweight one
+    assert relative.quantities[0] == -2 and relative.quantities[1] == 1
     both = plan_rebalance(
         held,
         prices,

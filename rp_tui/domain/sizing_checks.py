@@ -1,0 +1,192 @@
+"""The last stage of order sizing: spend idle proceeds, keep the cash floor, and never leave
+the account further from its targets than not trading at all.
+
+Distance is the L1 norm of (weights − targets) over the assets *and* cash, each a fraction of
+the NAV of that state (NAV after trading is smaller by the fees paid), so a trade must
+improve the allocation by more than it costs. Not trading is always allowed, so a plan whose
+distance is larger than the account's own is replaced by no trade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rp_tui.domain.fee_model import FeeTable
+
+_MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
+_CASH_EPS = 1e-6  # base currency: float noise, not money
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account an order set is sized for; arrays ``(n_assets,)`` in asset order.
+
+    Attributes:
+        held: shares held. prices: reference prices (listing currency), > 0.
+        buy_prices, sell_prices: fill prices of buys and sells (reference ± slippage).
+        fx: base currency per unit of each listing's currency. cash: base currency.
+        target_values: wanted value of each asset after trading, base currency.
+        cash_target: wanted cash after trading (buffer, withdrawal, untargeted weight), base.
+        fees: commission schedules. conversion: the currency-conversion commission of a
+            signed order vector, base currency (``None``: no listing needs one).
+    """
+
+    held: np.ndarray
+    prices: np.ndarray
+    buy_prices: np.ndarray
+    sell_prices: np.ndarray
+    fx: np.ndarray
+    cash: float
+    target_values: np.ndarray
+    cash_target: float
+    fees: FeeTable
+    conversion: Callable[[np.ndarray], float] | None = None
+    unit_values: np.ndarray = field(init=False)  # one share, base currency, reference price
+    goal: np.ndarray = field(init=False)  # target fractions, assets then cash, (n_assets + 1,)
+    hold_distance: float = field(init=False)  # the distance of not trading at all
+
+    def __post_init__(self) -> None:
+        total = float(self.target_values.sum()) + self.cash_target
+        object.__setattr__(self, "unit_values", self.prices * self.fx)
+        object.__setattr__(self, "goal", np.append(self.target_values, self.cash_target) / total)
+        values = np.append(self.held * self.unit_values, self.cash)
+        hold = np.abs(values / values.sum() - self.goal).sum() if values.sum() > 0 else np.inf
+        object.__setattr__(self, "hold_distance", float(hold))
+
+    def cash_after(self, signed: np.ndarray) -> float:
+        """Cash after ``signed`` shares trade, every commission and conversion paid, base."""
+        fill = np.where(signed > 0, self.buy_prices, self.sell_prices)
+        spent = float(((signed * fill + self.fees.commission(signed, fill)) * self.fx).sum())
+        return self.cash - spent - (self.conversion(signed) if self.conversion else 0.0)
+
+    def distance(self, signed: np.ndarray, cash: float | None = None) -> float:
+        """L1 distance of the weights (assets and cash) from target after trading
+        ``signed``, in fractions of the NAV after trading; ``inf`` when that NAV is ≤ 0.
+        ``cash``: :meth:`cash_after` when already known."""
+        cash = self.cash_after(signed) if cash is None else cash
+        values = np.append((self.held + signed) * self.unit_values, cash)
+        nav = values.sum()
+        return float(np.abs(values / nav - self.goal).sum()) if nav > 0 else float("inf")
+
+
+def spend_leftovers(
+    signed: np.ndarray,
+    account: Account,
+    floor: float,
+    allowed: np.ndarray,
+    acceptable: Callable[[np.ndarray], np.ndarray],
+    cash: float,
+) -> tuple[np.ndarray, float]:
+    """Buy whole shares with the cash that whole-share rounding left above ``floor``, one
+    at a time, each for the asset whose extra share brings the account closest to target,
+    while a share still fits and still helps.
+
+    Args:
+        signed: shares to trade, ``(n_assets,)`` (> 0 buy, < 0 sell).
+        account: the account being sized.
+        floor: cash that must remain after every fee, base currency (the reserve).
+        allowed: ``(n_assets,)`` bool, assets that may be bought.
+        acceptable: maps a signed order vector to the ``(n_assets,)`` bool of orders that pass
+            the minimum-trade and commission-ratio rules.
+        cash: :meth:`Account.cash_after` of ``signed``.
+
+    Returns:
+        The orders with the extra shares, ``(n_assets,)`` (``signed`` itself when none fits),
+        and the cash after them, base currency.
+    """
+    signed = signed.copy()
+    distance = account.distance(signed, cash)
+    for _ in range(_MAX_TOP_UPS_PER_ASSET * len(signed)):
+        values = (account.held + signed) * account.unit_values
+        wanted = allowed & (signed >= 0) & (values < account.target_values)
+        wanted &= account.buy_prices * account.fx <= cash - floor  # a share still fits
+        if not wanted.any():
+            break
+        # every candidate at once: commissions and the rules are per asset
+        more = signed + wanted
+        extra = account.fees.commission(more, account.buy_prices) - account.fees.commission(
+            signed, np.where(signed > 0, account.buy_prices, account.sell_prices)
+        )
+        cash_if = cash - (account.buy_prices + extra) * account.fx
+        if account.conversion is not None:
+            base = account.conversion(signed)
+            for i in np.flatnonzero(wanted):
+                trial = signed.copy()
+                trial[i] += 1.0
+                cash_if[i] -= account.conversion(trial) - base
+        wanted &= (cash_if >= floor - _CASH_EPS) & acceptable(more)
+        candidates = np.flatnonzero(wanted)
+        if candidates.size == 0:
+            break
+        after = np.tile(np.append(values, 0.0), (candidates.size, 1))
+        rows = np.arange(candidates.size)
+        after[rows, candidates] += account.unit_values[candidates]
+        after[:, -1] = cash_if[candidates]
+        navs = after.sum(axis=1, keepdims=True)
+        distances = np.abs(after / navs - account.goal).sum(axis=1)
+        k = int(np.argmin(distances))
+        if not distances[k] < distance:
+            break
+        signed[candidates[k]] += 1.0
+        cash, distance = float(cash_if[candidates[k]]), float(distances[k])
+    return signed, cash
+
+
+def keep_cash_floor(
+    signed: np.ndarray, account: Account, reserve: float, cash: float
+) -> tuple[np.ndarray, float]:
+    """Trim buys (one share of the largest at a time) until cash after every fee is at least
+    ``reserve``; a plan without buys may not lower cash that is already below it (e.g. a
+    conversion commission larger than what a sale brings): then it trades nothing.
+
+    Args:
+        signed: shares to trade, ``(n_assets,)``. account: the account being sized.
+        reserve: the cash buys must leave, base currency (buffer and any withdrawal).
+        cash: :meth:`Account.cash_after` of ``signed``.
+
+    Returns:
+        ``(n_assets,)`` orders that keep the cash floor (or zeros), and the cash after them.
+    """
+    if cash >= reserve - _CASH_EPS:
+        return signed, cash
+    signed = signed.copy()
+    while signed.max(initial=0.0) > 0 and cash < reserve - _CASH_EPS:
+        buys = np.maximum(signed, 0.0)
+        largest = int(np.argmax(buys * account.buy_prices * account.fx))
+        signed[largest] -= min(1.0, buys[largest])
+        cash = account.cash_after(signed)
+    if cash < min(reserve, account.cash) - _CASH_EPS:
+        return np.zeros_like(signed), account.cash
+    return signed, cash
+
+
+def finish_orders(
+    signed: np.ndarray,
+    account: Account,
+    reserve: float,
+    top_up: np.ndarray | None,
+    acceptable: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """The sizing's last stage, in order: spend leftovers (on the ``top_up`` assets, when
+    given: see :func:`spend_leftovers`), keep the cash floor (:func:`keep_cash_floor`), and
+    trade nothing if the result is further from target than holding.
+
+    Args:
+        signed: ``(n_assets,)`` shares to trade. account: the account being sized.
+        reserve: cash buys must leave, base currency.
+        top_up: ``(n_assets,)`` bool, assets leftovers may buy; ``None``: no top-up.
+        acceptable: per-asset minimum-trade and commission-ratio rules (see above).
+
+    Returns:
+        ``(n_assets,)`` signed whole (or fractional, as given) shares.
+    """
+    cash = account.cash_after(signed)
+    if top_up is not None:
+        signed, cash = spend_leftovers(signed, account, reserve, top_up, acceptable, cash)
+    signed, cash = keep_cash_floor(signed, account, reserve, cash)
+    if signed.any() and account.distance(signed, cash) > account.hold_distance + 1e-12:
+        return np.zeros_like(signed)  # not trading is closer to target than this plan
+    return signed
