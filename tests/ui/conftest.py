@@ -1,8 +1,15 @@
-"""Fixtures and helpers for the UI tests: a fresh demo account per test, real services."""
+"""Fixtures and helpers for the UI tests: a fresh demo account per test, real services.
+
+Tests wait for what they check, never for a time: :func:`until` lets the app run
+(``pilot.pause()``) until a condition on the screen holds, failing only after :data:`WAIT`
+seconds, so a loaded machine makes a test slower, not red.
+"""
 
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 PORTFOLIO = REPO / "portfolio.toml"
 THEMES = REPO / "themes"
 SIZE = (80, 24)
+WAIT = 90.0  # seconds: reached only by a test that fails anyway
 
 
 @pytest.fixture
@@ -48,11 +56,73 @@ def make_app(session: Session, theme_dirs: list[Path] | None = None) -> RpTuiApp
     return RpTuiApp(session, make_broker(session), theme_dirs=theme_dirs or [THEMES])
 
 
+async def until(
+    pilot: Pilot, condition: Callable[[], object], timeout: float = WAIT, what: str = ""
+) -> None:
+    """Let the app run until ``condition()`` is true; fail (showing the screen) after
+    ``timeout`` seconds or when the app stops first. A condition that raises (a widget not
+    mounted yet) counts as not yet true."""
+    deadline = time.monotonic() + timeout
+    problem: Exception | None = None
+    while True:
+        await pilot.pause()
+        try:
+            if condition():
+                return
+            problem = None
+        except Exception as exc:
+            problem = exc
+        app = pilot.app
+        if not app.is_running or time.monotonic() > deadline:
+            why = "the app stopped" if not app.is_running else f"timed out after {timeout:g} s"
+            raise AssertionError(
+                f"{why} waiting for {what or 'the condition'}"
+                + (f" (last: {problem!r})" if problem else "")
+                + f"; the screen shows:\n{_shown(app)}"
+            )
+
+
+def _shown(app: App) -> str:
+    try:
+        return screen_text(app)
+    except Exception as exc:  # the app is gone: nothing to render
+        return f"(nothing: {exc!r})"
+
+
+async def shows(pilot: Pilot, *texts: str, timeout: float = WAIT) -> str:
+    """Wait until every one of ``texts`` is on screen (spaces and line breaks between words
+    do not matter); the screen's text."""
+
+    def found() -> bool:
+        shown = screen_text(pilot.app)
+        flat = " ".join(shown.split())
+        return all(t in shown or " ".join(t.split()) in flat for t in texts)
+
+    await until(pilot, found, timeout, what=" and ".join(map(repr, texts)))
+    return screen_text(pilot.app)
+
+
+async def press(pilot: Pilot, key: str, then: Callable[[], object], what: str = "") -> None:
+    """Press ``key`` and wait until ``then()`` holds (its effect), so the next key goes to
+    the screen it was meant for."""
+    await pilot.press(key)
+    await until(pilot, then, what=what or f"the effect of {key!r}")
+
+
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker (plan, execute, backtest) is done and the screen redrawn."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until the dashboard shows the account (or why it could not be built) and every
+    worker (plan, execute, backtest) is done."""
+    app = pilot.app
+
+    def landed() -> bool:
+        if app.plan_error:
+            return "Could not build the plan" in screen_text(app) or app.screen is not app.dashboard
+        return app.plan is not None and (
+            app.screen is not app.dashboard or "NAV" in screen_text(app)
+        )
+
+    await until(pilot, landed, what="the plan")
+    await until(pilot, lambda: not any(w.is_running for w in app.workers), what="the workers")
 
 
 def screen_text(app: App) -> str:
@@ -75,11 +145,19 @@ def screen_text(app: App) -> str:
     return console.export_text(styles=False)
 
 
-async def toasts(pilot: Pilot) -> list[str]:
-    """Plain text of the notifications shown on the current screen (toasts mount late)."""
-    for _ in range(3):
-        await pilot.pause()
-    return [str(toast.render()) for toast in pilot.app.screen.query("Toast")]
+def toast_texts(app: App) -> list[str]:
+    """Plain text of the notifications shown on the current screen."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def toast(pilot: Pilot, text: str) -> list[str]:
+    """Wait until a notification containing ``text`` is shown; every toast's text."""
+    await until(
+        pilot,
+        lambda: any(text in t for t in toast_texts(pilot.app)),
+        what=f"a notification {text!r}",
+    )
+    return toast_texts(pilot.app)
 
 
 def rows(table: DataTable) -> list[list[str]]:

@@ -24,10 +24,13 @@ from .conftest import (
     make_app,
     named_rows,
     portfolio_copy,
+    press,
     rows,
     screen_text,
     settle,
-    toasts,
+    shows,
+    toast,
+    until,
 )
 
 SYMBOLS = ["MTUM", "QUAL", "SIZE", "USMV", "VLUE"]
@@ -61,10 +64,16 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         assert {r["data"] for r in cells} == {"close"}  # the demo prices at the close
         # risk contributions are shares of variance: they sum to 100 %
         assert abs(sum(float(r["risk"].rstrip("%")) for r in cells) - 100) < 0.05
-        text = screen_text(app)
-        assert f"NAV {fmt.money(plan.nav, 'USD')}" in text
-        assert f"Cash {fmt.money(plan.cash, 'USD')}" in text
-        assert "Largest |drift| 3.18 pp (USMV)" in text
+        footer = ("p Preview", "b Backtest", "l Log", "k Kill switch", "q Quit", "? Help")
+        text = await shows(
+            pilot,
+            f"NAV {fmt.money(plan.nav, 'USD')}",
+            f"Cash {fmt.money(plan.cash, 'USD')}",
+            "Largest |drift| 3.18 pp (USMV)",
+            "demo DEMO-RP1 | ACTIVE",
+            "Symbol",
+            *footer,
+        )
         status = text.splitlines()[1]
         assert "demo DEMO-RP1 | ACTIVE" in status and "erc 252d" in status
         assert "as of 2022-12-28" in status and "band 1.00 pp" in status
@@ -73,7 +82,7 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         assert header[:10] == ["Symbol", "Qty", "Price", "Data", "Value", "USD", "Weight",
                                "Target", "Drift", "Risk"]  # fmt: skip
         assert "Ccy" in header
-        for key in ("p Preview", "b Backtest", "l Log", "k Kill switch", "q Quit", "? Help"):
+        for key in footer:
             assert key in text  # the footer, at 80 columns
 
 
@@ -84,21 +93,25 @@ async def test_preview_lists_the_plan_orders_and_totals(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("p")
-        await pilot.pause()
-        assert isinstance(app.screen, PreviewScreen)
-        await app.workers.wait_for_complete()  # TWS's what-if estimate (none on the demo)
-        await pilot.pause()
-        cells = rows(app.screen.query_one("#orders", DataTable))
+        await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+
+        def estimated() -> list[list[str]]:  # TWS's what-if estimate (none on the demo)
+            cells = rows(app.screen.query_one("#orders", DataTable))
+            return cells if cells and all(r[6] != "..." for r in cells) else []
+
+        await until(pilot, estimated, what="the TWS estimates")
+        cells = estimated()
         assert [r[:3] for r in cells] == expected
         assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "unknown", "USD"]
-        text = screen_text(app)
-        assert "Sold 2,564.16 USD   Bought 1,849.48 USD" in text
-        assert f"Est. commission {fmt.money(plan.total_commission, 'USD')}" in text
-        assert f"{fmt.money(plan.cash_after, 'USD')} after" in text
-        assert "Confirm" in text.splitlines()[-1]  # the footer names the confirm key
-        await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+        await shows(
+            pilot,
+            "Sold 2,564.16 USD   Bought 1,849.48 USD",
+            f"Est. commission {fmt.money(plan.total_commission, 'USD')}",
+            f"{fmt.money(plan.cash_after, 'USD')} after",
+        )
+        # the footer names the confirm key
+        await until(pilot, lambda: "Confirm" in screen_text(app).splitlines()[-1])
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
 
 
 async def test_preview_without_orders_says_why(tmp_path, data_dir):
@@ -107,14 +120,16 @@ async def test_preview_without_orders_says_why(tmp_path, data_dir):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("p")
-        await pilot.pause()
-        text = screen_text(app)
-        assert "No orders: every asset is within the 49.00 pp band" in text
-        assert "Confirm" not in text.splitlines()[-1]  # the footer offers no confirm key
-        await pilot.press("enter", "x")
-        await pilot.pause()
-        assert isinstance(app.screen, PreviewScreen)  # nothing to confirm
+        await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+        await shows(pilot, "No orders: every asset is within the 49.00 pp band")
+        await until(pilot, lambda: "Back" in screen_text(app).splitlines()[-1])
+        assert "Confirm" not in screen_text(app).splitlines()[-1]  # no confirm key offered
+        await pilot.press("enter")
+        await pilot.press("x")
+        # nothing to confirm: Esc after them leaves the preview itself (it would only close a
+        # confirmation had one opened)
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        assert len(app.screen_stack) == 1
 
 
 async def test_confirm_then_no_or_escape_changes_nothing(session):
@@ -123,18 +138,17 @@ async def test_confirm_then_no_or_escape_changes_nothing(session):
         await settle(pilot)
         before = state_path().read_bytes()
         for cancel in ("n", "escape"):
-            await pilot.press("p", "enter")
-            await pilot.pause()
-            assert isinstance(app.screen, ConfirmScreen)
-            text = screen_text(app)
-            assert "Execute 3 orders?" in text
-            assert "SELL 11 QUAL @ 111.88 = 1,230.71 USD" in text
-            assert "y: execute    n / Esc: cancel" in text
-            await pilot.press(cancel)
-            await settle(pilot)
-            assert isinstance(app.screen, PreviewScreen)
-            await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+            await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+            await press(pilot, "enter", lambda: isinstance(app.screen, ConfirmScreen))
+            await shows(
+                pilot,
+                "Execute 3 orders?",
+                "SELL 11 QUAL @ 111.88 = 1,230.71 USD",
+                "y: execute    n / Esc: cancel",
+            )
+            await press(pilot, cancel, lambda: isinstance(app.screen, PreviewScreen))
+            await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await settle(pilot)
         assert state_path().read_bytes() == before
         assert quantities(app)["USMV"] == "254"
 
@@ -150,27 +164,31 @@ async def test_confirm_yes_executes_and_the_account_persists(session, data_dir):
     app = make_app(session)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("p", "enter", "y")
-        await settle(pilot)
-        assert isinstance(app.screen, ResultsScreen)
+        await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+        await press(pilot, "enter", lambda: isinstance(app.screen, ConfirmScreen))
+        await press(
+            pilot,
+            "y",
+            lambda: (
+                isinstance(app.screen, ResultsScreen)
+                and app.screen.query_one("#results", DataTable).row_count == 3
+            ),
+        )
         results = named_rows(app.screen.query_one("#results", DataTable))
         assert [(r["Symbol"], r["Filled"], r["Status"]) for r in results] == [
             ("QUAL", "11/11", "filled"), ("SIZE", "12/12", "filled"), ("USMV", "26/26", "filled")
         ]  # fmt: skip
         assert all(r["Comm."] == "1.00 USD" for r in results)
-        assert "3 orders filled" in screen_text(app)
-        await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
-        assert quantities(app) == expected
-        text = screen_text(app)
-        assert f"Cash {fmt.money(plan.cash_after, 'USD')}" in text
-        assert "nothing to trade" in text
+        await shows(pilot, "3 orders filled")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await until(pilot, lambda: quantities(app) == expected, what="the new quantities")
+        await shows(pilot, f"Cash {fmt.money(plan.cash_after, 'USD')}", "nothing to trade")
 
     # a new app over the same data dir reads the saved account
     again = make_app(open_session(session.portfolio.path))
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert quantities(again) == expected
+        await until(pilot, lambda: quantities(again) == expected, what="the saved quantities")
         assert again.plan is not None and again.plan.orders == ()
     assert state_path().parent == data_dir
 
@@ -182,17 +200,12 @@ async def test_backtest_runs_in_a_thread_and_shows_stats(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("b")
-        await settle(pilot)
+        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
         screen = app.screen
-        assert isinstance(screen, BacktestScreen)
-        assert screen.report is not None
+        await until(pilot, lambda: screen.report is not None, what="the backtest")
         assert screen.query_one(ProgressBar).progress == 1.0
-        text = screen_text(app)
-        assert "Portfolio value, USD" in text and "2015-01-30 to 2022-12-28" in text
-        assert "v Value" in text and "s Stats" in text
-        await pilot.press("s")
-        await pilot.pause()
+        await shows(pilot, "Portfolio value, USD", "2015-01-30 to 2022-12-28", "v Value", "s Stats")
+        await press(pilot, "s", lambda: screen.query_one("#bt-tabs").active == "stats")
         table = screen.query_one("#bt-stats", DataTable)
         stats = {r[0]: r[1:] for r in rows(table)}
         assert stats["CAGR"] == [cagr, bench_cagr]
@@ -200,21 +213,19 @@ async def test_backtest_runs_in_a_thread_and_shows_stats(session):
         assert stats["Fees paid"][0] == fmt.money(report.result.fees_paid, "USD")
         assert set(stats) >= {"Volatility (annual)", "Sharpe (rf 0)", "Sortino", "Calmar",
                               "Max drawdown", "Turnover (per year)"}  # fmt: skip
-        assert f"CAGR{' ' * 3}" in screen_text(app) and cagr in screen_text(app)
+        await shows(pilot, f"CAGR{' ' * 3}", cagr)
         await pilot.press("w")
-        await pilot.pause()
-        assert "Target weights at each rebalance" in screen_text(app)
-        await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+        await shows(pilot, "Target weights at each rebalance")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
 
 
 async def test_backtest_escape_returns_at_once(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("b", "escape")
-        await settle(pilot)
-        assert isinstance(app.screen, DashboardScreen)
+        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await settle(pilot)  # the cancelled thread ends
         assert not app.screen.query(ValuePlot)
         assert len(app.screen_stack) == 1
 
@@ -226,19 +237,23 @@ async def test_plan_error_is_shown_and_the_dashboard_stays_usable(tmp_path, data
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert app.plan is None and "lookback needs 4000" in (app.plan_error or "")
-        status = screen_text(app).splitlines()[1]
-        assert "lookback needs 4000" in status or "daily returns" in status
-        assert any("Cannot build the plan" in t for t in await toasts(pilot))
+        await until(
+            pilot,
+            lambda: any(
+                why in screen_text(app).splitlines()[1]
+                for why in ("lookback needs 4000", "daily returns")
+            ),
+            what="the reason on the status line",
+        )
+        await toast(pilot, "Cannot build the plan")
         await pilot.press("p")
-        await pilot.pause()
+        await toast(pilot, "No plan to preview")
         assert isinstance(app.screen, DashboardScreen)
-        assert any("No plan to preview" in t for t in await toasts(pilot))
-        await pilot.press("b")
-        await settle(pilot)
-        text = screen_text(app)
-        assert "failed" in text.splitlines()[1]
-        assert "no monthly period end with 4000 returns" in " ".join(text.split())
-        await pilot.press("escape", "r")
+        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
+        await until(pilot, lambda: "failed" in screen_text(app).splitlines()[1])
+        await shows(pilot, "no monthly period end with 4000 returns")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen) and app.is_running
 
@@ -247,9 +262,7 @@ async def test_q_quits(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("q")
-        await pilot.pause()
-        assert not app.is_running
+        await press(pilot, "q", lambda: not app.is_running)
 
 
 def test_number_formats():

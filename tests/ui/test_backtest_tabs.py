@@ -2,17 +2,16 @@
 
 from rp_tui.ui.backtest_screen import BacktestScreen
 from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot
-from tests.ui.conftest import SIZE, make_app, rows, screen_text, settle
+from tests.ui.conftest import SIZE, make_app, press, rows, settle, shows, until
 
 
 async def test_tabs_heatmap_annual_bars_and_log_scale(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("b")
-        await settle(pilot)
+        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
         screen = app.screen
-        assert isinstance(screen, BacktestScreen) and screen.report is not None
+        await until(pilot, lambda: screen.report is not None, what="the backtest")
         monthly = rows(screen.query_one("#bt-monthly"))
         assert [r[0] for r in monthly] == [str(y) for y in range(2015, 2023)]
         assert monthly[1][1] != "" and monthly[0][1] == ""  # Jan 2015: before the start
@@ -25,8 +24,7 @@ async def test_tabs_heatmap_annual_bars_and_log_scale(session):
         assert all(c.max() <= 0 for c in drawdowns.values())
         value = screen.query_one(ValuePlot)
         assert not value.log_scale
-        await pilot.press("g")
-        assert value.log_scale
+        await press(pilot, "g", lambda: value.log_scale)
         for key, tab in (
             ("m", "monthly"),
             ("a", "annual"),
@@ -35,9 +33,7 @@ async def test_tabs_heatmap_annual_bars_and_log_scale(session):
             ("p", "prices"),
             ("s", "stats"),
         ):
-            await pilot.press(key)
-            await pilot.pause()
-            assert screen.query_one("#bt-tabs").active == tab
+            await press(pilot, key, lambda tab=tab: screen.query_one("#bt-tabs").active == tab)
         stats = {r[0]: r for r in rows(screen.query_one("#bt-stats"))}
         assert {
             "Best month",
@@ -46,4 +42,4 @@ async def test_tabs_heatmap_annual_bars_and_log_scale(session):
             "Avg drift at rebalance",
             "Trades",
         } <= set(stats)
-        assert "Stats" in screen_text(app)
+        await shows(pilot, "Stats")

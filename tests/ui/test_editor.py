@@ -9,7 +9,16 @@ import shutil
 from rp_tui.services.session import open_session
 from rp_tui.ui.choice import ChoiceScreen
 from rp_tui.ui.editor import EditCellScreen, EditorScreen
-from tests.ui.conftest import PORTFOLIO, SIZE, make_app, rows, screen_text, settle
+from tests.ui.conftest import (
+    PORTFOLIO,
+    SIZE,
+    make_app,
+    press,
+    rows,
+    settle,
+    shows,
+    until,
+)
 
 
 def copy_session(tmp_path):
@@ -20,19 +29,42 @@ def copy_session(tmp_path):
 
 async def open_editor(pilot):
     await settle(pilot)
-    await pilot.press("e")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, EditorScreen)
+    await press(
+        pilot,
+        "e",
+        lambda: (
+            isinstance(pilot.app.screen, EditorScreen)
+            and pilot.app.screen.query_one("#editor-assets").row_count > 0
+        ),
+    )
     return pilot.app.screen
 
 
+def typed(dialog: EditCellScreen) -> str:
+    return dialog.query_one("#edit-input").value
+
+
+def reason(dialog: EditCellScreen) -> str:
+    return str(dialog.query_one("#edit-reason").render())
+
+
 async def edit_cell(pilot, text: str) -> EditCellScreen:
-    await pilot.press("enter")
+    """Open the cell's dialog and type ``text`` in place of its value; wait until the
+    dialog has judged it."""
+    await press(pilot, "enter", lambda: isinstance(pilot.app.screen, EditCellScreen))
     dialog = pilot.app.screen
-    assert isinstance(dialog, EditCellScreen)
-    await pilot.press("ctrl+a", "ctrl+k", *text)  # replace the value
-    await pilot.pause()
+    await until(pilot, lambda: dialog.query_one("#edit-input").has_focus)
+    await pilot.press("ctrl+a")
+    await pilot.press("ctrl+k")
+    await until(pilot, lambda: typed(dialog) == "", what="the value cleared")
+    for char in text:
+        await pilot.press(char)
+    await until(pilot, lambda: typed(dialog) == text and reason(dialog), what=f"{text!r} typed")
     return dialog
+
+
+def cursor_at(editor: EditorScreen, row: int, column: int):
+    return lambda: tuple(editor.query_one("#editor-assets").cursor_coordinate) == (row, column)
 
 
 async def test_edit_a_max_weight_recompute_and_save_keeping_comments(tmp_path, data_dir):
@@ -41,18 +73,21 @@ async def test_edit_a_max_weight_recompute_and_save_keeping_comments(tmp_path, d
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
-        await pilot.press("down", "down", "down")  # USMV
-        for _ in range(7):
-            await pilot.press("right")  # the Max column
+        for row in (1, 2, 3):  # USMV
+            await press(pilot, "down", cursor_at(editor, row, 0))
+        for column in range(1, 8):  # the Max column
+            await press(pilot, "right", cursor_at(editor, 3, column))
         dialog = await edit_cell(pilot, "0.2")
-        assert "ok" in str(dialog.query_one("#edit-reason").render())
-        await pilot.press("enter")
-        await settle(pilot)
-        assert rows(editor.query_one("#editor-assets"))[3][7] == "0.2"
-        assert "modified" in screen_text(app)
-        assert app.plan.positions[3].target <= 0.2 + 1e-9  # targets recomputed
-        await pilot.press("ctrl+s")
-        await pilot.pause()
+        assert "ok" in reason(dialog)
+        await press(pilot, "enter", lambda: app.screen is editor)
+        await until(pilot, lambda: rows(editor.query_one("#editor-assets"))[3][7] == "0.2")
+        await shows(pilot, "modified")
+        await until(  # targets recomputed
+            pilot,
+            lambda: app.plan is not None and app.plan.positions[3].target <= 0.2 + 1e-9,
+            what="the new targets",
+        )
+        await press(pilot, "ctrl+s", lambda: not app.portfolio_file.dirty)
     saved = path.read_text()
     changes = [d for d in difflib.ndiff(original.splitlines(), saved.splitlines()) if d[:1] in "+-"]
     assert changes == ["+ max = 0.2"]  # every comment and line kept byte for byte
@@ -63,18 +98,18 @@ async def test_invalid_input_shows_the_reason_and_changes_nothing(tmp_path, data
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
-        for _ in range(5):
-            await pilot.press("right")  # Budget
+        for column in range(1, 6):  # Budget
+            await press(pilot, "right", cursor_at(editor, 0, column))
         dialog = await edit_cell(pilot, "-1")
-        assert "risk budget must be > 0" in str(dialog.query_one("#edit-reason").render())
-        await pilot.press("enter")  # refused: the dialog stays
-        assert app.screen is dialog
-        await pilot.press("escape")
+        assert "risk budget must be > 0" in reason(dialog)
+        await pilot.press("enter")  # refused: the dialog stays ...
+        await press(pilot, "escape", lambda: app.screen is editor)  # ... until Esc closes it
         assert rows(editor.query_one("#editor-assets"))[0][5] == ""
-        await pilot.press("tab")  # the rules table: method is its first row
+        # the rules table: method is its first row
+        await press(pilot, "tab", lambda: editor.query_one("#editor-rules").has_focus)
         dialog = await edit_cell(pilot, "magic")
-        assert "strategy.method" in str(dialog.query_one("#edit-reason").render())
-        await pilot.press("escape")
+        assert "strategy.method" in reason(dialog)
+        await press(pilot, "escape", lambda: app.screen is editor)
         assert not app.portfolio_file.dirty
 
 
@@ -83,26 +118,36 @@ async def test_undo_add_unknown_symbol_and_the_quit_prompt(tmp_path, data_dir):
     app = make_app(session)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         editor = await open_editor(pilot)
-        await pilot.press("tab")
-        await pilot.press("down")  # lookback
+        rules = editor.query_one("#editor-rules")
+        await press(pilot, "tab", lambda: rules.has_focus)
+        await press(pilot, "down", lambda: rules.cursor_row == 1)  # lookback
         await edit_cell(pilot, "126")
+        await press(pilot, "enter", lambda: app.session.portfolio.strategy.lookback == 126)
+        await settle(pilot)
+        await press(pilot, "ctrl+z", lambda: app.session.portfolio.strategy.lookback == 252)
+        await settle(pilot)
+        assert not app.portfolio_file.dirty
+        # not in the bundled price history
+        await press(pilot, "a", lambda: isinstance(app.screen, EditCellScreen))
+        for char in "SPY":
+            await pilot.press(char)
+        await until(pilot, lambda: typed(app.screen) == "SPY")
         await pilot.press("enter")
-        await settle(pilot)
-        assert app.session.portfolio.strategy.lookback == 126
-        await pilot.press("ctrl+z")
-        await settle(pilot)
-        assert app.session.portfolio.strategy.lookback == 252 and not app.portfolio_file.dirty
-        await pilot.press("a", *"SPY", "enter")  # not in the bundled price history
-        await settle(pilot)
+        await until(
+            pilot,
+            lambda: any("SPY is not in the price history" in str(n.message)
+                        for n in app._notifications),
+            what="the refusal",
+        )  # fmt: skip
         assert len(rows(editor.query_one("#editor-assets"))) == 5
-        assert any("SPY is not in the price history" in str(n.message)
-                   for n in app._notifications)  # fmt: skip
-        await pilot.press("x")  # remove MTUM
+        assert app.screen is editor
+        # remove MTUM
+        await press(pilot, "x", lambda: app.session.portfolio.symbols[0] == "QUAL")
         await settle(pilot)
-        assert app.session.portfolio.symbols[0] == "QUAL" and app.plan is not None
-        await pilot.press("escape", "q")
-        assert isinstance(app.screen, ChoiceScreen)  # unsaved: asked, not lost
-        await pilot.press("d")  # discard and quit
+        await press(pilot, "escape", lambda: app.screen is app.dashboard)
+        # unsaved: asked, not lost
+        await press(pilot, "q", lambda: isinstance(app.screen, ChoiceScreen))
+        await press(pilot, "d", lambda: not app.is_running)  # discard and quit
     assert path.read_text() == PORTFOLIO.read_text()
 
 
@@ -113,9 +158,6 @@ async def test_a_file_changed_on_disk_is_offered_for_reload(tmp_path, data_dir):
         await settle(pilot)
         path.write_text(path.read_text().replace("lookback = 252", "lookback = 189"))
         app.portfolio_dialogue.watch_file()
-        await pilot.pause()
-        assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("r")
-        await settle(pilot)
-        assert app.session.portfolio.strategy.lookback == 189
-        assert app.plan.lookback == 189
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await press(pilot, "r", lambda: app.session.portfolio.strategy.lookback == 189)
+        await until(pilot, lambda: app.plan is not None and app.plan.lookback == 189)

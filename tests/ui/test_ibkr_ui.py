@@ -3,8 +3,6 @@ in the Pilot's own event loop."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from rp_tui.services.session import make_broker, open_session
@@ -26,8 +24,11 @@ from tests.ui.conftest import (
     SIZE,
     THEMES,
     named_rows,
+    press,
     rows,
     screen_text,
+    shows,
+    until,
 )
 
 HELD = {"MTUM": "60", "QUAL": "75", "SIZE": "40", "USMV": "150", "VLUE": "90"}
@@ -36,19 +37,43 @@ HELD = {"MTUM": "60", "QUAL": "75", "SIZE": "40", "USMV": "150", "VLUE": "90"}
 async def results(pilot) -> list[dict[str, str]]:
     """The results table once it is on screen (it fills on mount)."""
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, ResultsScreen), timeout=15)
-    await until(pilot, lambda: app.screen.query_one("#results").row_count > 0)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, ResultsScreen) and app.screen.query_one("#results").row_count > 0
+        ),
+        what="the results",
+    )
     return named_rows(app.screen.query_one("#results"))
 
 
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until ``condition()`` holds (the supervise worker never ends)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await pilot.pause(0.02)
-        if condition():
-            return
-    raise AssertionError(f"timed out; the screen shows:\n{screen_text(pilot.app)}")
+async def confirm(pilot, live: bool = False) -> None:
+    """From the dashboard: open the preview, then the confirmation."""
+    app = pilot.app
+    await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+    await press(
+        pilot,
+        "enter",
+        lambda: (
+            isinstance(app.screen, ConfirmScreen)
+            and app.screen.typed_account == live
+            and bool(app.screen.query("#confirm-keys"))
+        ),
+    )
+
+
+async def loaded(pilot) -> None:
+    """Wait until the dashboard shows a plan."""
+    app = pilot.app
+    await until(pilot, lambda: app.plan is not None and "NAV" in screen_text(app), what="the plan")
+
+
+async def type_in(pilot, box, text: str) -> None:
+    """Type ``text`` at the end of ``box`` (an Input) and wait until it shows there."""
+    start = box.value
+    for char in text:
+        await pilot.press(char)
+    await until(pilot, lambda: box.value == start + text, what=f"{text!r} typed")
 
 
 def status_line(app) -> str:
@@ -108,7 +133,8 @@ async def test_dashboard_and_preview_from_tws(ibkr_session, emulator):
     emulator.scenario.what_if["QUAL"] = WhatIf(commission=None)  # TWS: no value
     app = ibkr_app(ibkr_session, emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
+        await loaded(pilot)
+        await until(pilot, lambda: "Blocked VLUE" in screen_text(app))
         assert quantities(app) == HELD
         status = status_line(app)
         assert status.startswith(f"connected to DU1234567 at 127.0.0.1:{emulator.port} | ACTIVE")
@@ -118,26 +144,26 @@ async def test_dashboard_and_preview_from_tws(ibkr_session, emulator):
         text = screen_text(app)
         assert "Blocked VLUE: only yesterday's close arrived" in text
         assert "Data" in text.splitlines()[3]  # the column is on screen at 80 columns
-        await pilot.press("p")
-        assert isinstance(app.screen, PreviewScreen)
+        await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
         table = app.screen.query_one("#orders")
-        await until(pilot, lambda: all(r["tws"] != "..." for r in named_rows(table)))
+        await until(
+            pilot, lambda: table.row_count and all(r["tws"] != "..." for r in named_rows(table))
+        )
         tws = {r["symbol"]: r["tws"] for r in named_rows(table)}
         assert tws["SIZE"] == "1.37" and tws["QUAL"] == "unknown" and tws["MTUM"] == "1.00"
         assert "VLUE" not in tws  # blocked: no order ...
-        assert "Blocked VLUE" in screen_text(app)  # ... and the preview says why
-        await pilot.press("escape")
+        await shows(pilot, "Blocked VLUE")  # ... and the preview says why
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
     assert not app.broker.ib.isConnected()  # closed when the app ended
 
 
 async def test_confirm_executes_shows_results_and_logs(ibkr_session, emulator):
     app = ibkr_app(ibkr_session, emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
+        await loaded(pilot)
         orders = {o.symbol: o for o in app.plan.orders}
         assert set(orders) == set(HELD)  # 25,000 USD cash: every asset is bought
-        await pilot.press("p", "enter")
-        assert isinstance(app.screen, ConfirmScreen) and not app.screen.typed_account
+        await confirm(pilot)
         await pilot.press("y")
         shown = await results(pilot)
         assert {p.symbol for p in sent(emulator)} == set(orders)
@@ -146,34 +172,37 @@ async def test_confirm_executes_shows_results_and_logs(ibkr_session, emulator):
         assert all(r["Comm."] == "1.00 USD" for r in shown)
         size = next(r for r in shown if r["Symbol"] == "SIZE")
         assert size["Filled"] == f"{orders['SIZE'].quantity:.0f}/{orders['SIZE'].quantity:.0f}"
-        assert "5 orders filled" in screen_text(app)
-        await pilot.press("escape")
+        await shows(pilot, "5 orders filled")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await until(pilot, lambda: not app.executing and quantities(app)["SIZE"] != "40")
         assert quantities(app)["SIZE"] == str(int(40 + orders["SIZE"].quantity))
         events = {r["event"] for r in TradeLog().read()}
         assert {"intent", "submitted", "fill", "result"} <= events
-        await pilot.press("l")
-        assert isinstance(app.screen, LogScreen)
+        await press(
+            pilot,
+            "l",
+            lambda: isinstance(app.screen, LogScreen) and app.screen.query_one("#log").row_count,
+        )
         logged = named_rows(app.screen.query_one("#log"))
         assert logged[0]["Event"] == "result"  # newest first
         assert any(r["Event"] == "intent" and r["Symbol"] == "SIZE" for r in logged)
         fills = [r for r in logged if r["Event"] == "fill"]
         assert len(fills) == 5 and all(r["Symbol"] for r in fills)  # named via the intent
         assert all("comm. 1.00 USD" in r["Details"] for r in fills)
-        await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
 
 
 async def test_a_rejected_order_shows_its_reason(ibkr_session, emulator):
     app = ibkr_app(ibkr_session, emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
+        await loaded(pilot)
         first = app.plan.orders[0].symbol
         emulator.scenario.behaviour_by_symbol[first] = OrderBehaviour.reject("no permission")
-        await pilot.press("p", "enter", "y")
+        await confirm(pilot)
+        await pilot.press("y")
         rejected = next(r for r in await results(pilot) if r["Symbol"] == first)
         assert rejected["Status"] == "rejected" and "no permission" in rejected["Message"]
-        assert "4 orders filled, 1 order rejected. Rejected:" in screen_text(app)
+        await shows(pilot, "4 orders filled, 1 order rejected. Rejected:")
 
 
 async def test_a_partial_fill_shows_the_remainder(tmp_path, data_dir, emulator):
@@ -181,43 +210,46 @@ async def test_a_partial_fill_shows_the_remainder(tmp_path, data_dir, emulator):
     app = ibkr_app(open_session(path), emulator.port)
     emulator.scenario.behaviour_by_symbol["SIZE"] = OrderBehaviour.partial(10)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
+        await loaded(pilot)
         wanted = next(o.quantity for o in app.plan.orders if o.symbol == "SIZE")
-        await pilot.press("p", "enter", "y")
+        await confirm(pilot)
+        await pilot.press("y")
         size = next(r for r in await results(pilot) if r["Symbol"] == "SIZE")
         assert size["Status"] == "partial" and size["Filled"] == f"10/{wanted:.0f}"
         assert f"{wanted - 10:.0f} not filled" in size["Message"]
-        await pilot.press("escape")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         # the rest still works at TWS: the next plan blocks SIZE instead of ordering twice
         await until(pilot, lambda: app.plan is not None and "SIZE" in app.plan.blocked)
-        assert "Blocked SIZE: a BUY order" in screen_text(app)
+        await shows(pilot, "Blocked SIZE: a BUY order")
 
 
 async def test_unreachable_tws_offers_the_demo_account(ibkr_session):
     app = ibkr_app(ibkr_session, 1)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConnectFailedScreen))
-        assert "No TWS / IB Gateway answers at 127.0.0.1:1." in screen_text(app)
-        await pilot.press("r")  # retry: still nobody there, asked again
+        asked = app.screen
+        await shows(pilot, "No TWS / IB Gateway answers at 127.0.0.1:1.")
+        # retry: still nobody there, asked again (a new question)
+        await press(pilot, "r", lambda: app.screen is not asked)
         await until(pilot, lambda: isinstance(app.screen, ConnectFailedScreen))
-        await pilot.press("d")
-        await until(pilot, lambda: app.plan is not None)
-        assert app.broker.kind == "demo" and isinstance(app.screen, DashboardScreen)
-        assert status_line(app).startswith("demo DEMO-RP1 | ACTIVE")
+        await shows(pilot, "No TWS / IB Gateway answers at 127.0.0.1:1.")
+        await press(pilot, "d", lambda: app.broker.kind == "demo")
+        await loaded(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        await until(pilot, lambda: status_line(app).startswith("demo DEMO-RP1 | ACTIVE"))
 
 
 async def test_read_only_connection_refuses_clearly(tmp_path, data_dir, emulator):
     path = ibkr_config(tmp_path, ro=("read_only = false", "read_only = true"))
     app = ibkr_app(open_session(path), emulator.port)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.plan is not None)
-        await pilot.press("p", "enter", "y")
+        await loaded(pilot)
+        await confirm(pilot)
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
-        text = " ".join(screen_text(app).split())
-        assert "Orders not sent" in text and "connected read-only: set [broker] read_only" in text
+        await shows(pilot, "Orders not sent", "connected read-only: set [broker] read_only")
         assert not sent(emulator)
-        await pilot.press("enter")
-        assert isinstance(app.screen, DashboardScreen)
+        await press(pilot, "enter", lambda: isinstance(app.screen, DashboardScreen))
 
 
 async def test_live_account_needs_its_id_typed(tmp_path, data_dir, emulator):
@@ -227,58 +259,66 @@ async def test_live_account_needs_its_id_typed(tmp_path, data_dir, emulator):
         position.account = "U7654321"
     app = ibkr_app(open_session(path), emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
-        await pilot.press("p", "enter")
-        assert isinstance(app.screen, ConfirmScreen) and app.screen.typed_account
-        assert "LIVE account U7654321" in screen_text(app)
-        await pilot.press("y")  # not a confirmation for a live account
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("backspace", *"U0000000", "enter")
+        await loaded(pilot)
+        await confirm(pilot, live=True)
+        dialog = app.screen
+        await shows(pilot, "LIVE account U7654321")
+        box = dialog.query_one("#confirm-account")
+        await until(pilot, lambda: box.has_focus)
+        await type_in(pilot, box, "y")  # not a confirmation for a live account: just typed
+        assert app.screen is dialog
+        await pilot.press("backspace")
+        await type_in(pilot, box, "U0000000")
+        await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
-        assert "type its id to confirm" in screen_text(app)
+        await shows(pilot, "type its id to confirm")
         assert not sent(emulator), "wrong id: nothing sent"
-        await pilot.press("escape")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await until(pilot, lambda: not app.executing and app.plan is not None)
-        await pilot.press("p", "enter", *"U7654321", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ResultsScreen), timeout=15)
+        await confirm(pilot, live=True)
+        box = app.screen.query_one("#confirm-account")
+        await until(pilot, lambda: box.has_focus)
+        await type_in(pilot, box, "U7654321")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ResultsScreen))
         assert sent(emulator) and {p.account for p in sent(emulator)} == {"U7654321"}
 
 
 async def test_dropped_connection_reconnects_without_freezing(ibkr_session, emulator):
     app = ibkr_app(ibkr_session, emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
+        await loaded(pilot)
         emulator.drop_connections()  # the listener stays: supervise() reconnects at once
         await until(pilot, lambda: "Connection lost" in notes(app))
         await until(pilot, lambda: "Reconnected" in notes(app))
-        assert status_line(app).startswith("connected to DU1234567")
+        await until(pilot, lambda: status_line(app).startswith("connected to DU1234567"))
         await emulator.stop()  # now nobody answers: back-off and retry
         await until(pilot, lambda: "retrying in" in status_line(app))
         assert "disconnected from TWS at 127.0.0.1" in status_line(app)
         assert app.dashboard.query_one("#status").has_class("-warning")
-        await pilot.press("question_mark")  # the UI still answers keys
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
+        # the UI still answers keys
+        await press(pilot, "question_mark", lambda: isinstance(app.screen, HelpScreen))
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await emulator.start()
-        await until(pilot, lambda: app.connection.startswith("connected"), timeout=15)
+        await until(pilot, lambda: app.connection.startswith("connected"))
         await until(pilot, lambda: status_line(app).startswith("connected to DU1234567"))
 
 
 async def test_kill_switch_halts_execution(ibkr_session, emulator):
     app = ibkr_app(ibkr_session, emulator.port)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.plan is not None)
-        await pilot.press("k")
-        assert isinstance(app.screen, TradingStateScreen)
-        await pilot.press("h")
-        assert "| HALTED |" in status_line(app)
+        await loaded(pilot)
+        await press(pilot, "k", lambda: isinstance(app.screen, TradingStateScreen))
+        await press(pilot, "h", lambda: "| HALTED |" in status_line(app))
         assert "Trading state HALTED" in notes(app)
-        await pilot.press("p", "enter", "y")
+        await confirm(pilot)
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
-        assert "trading state is HALTED: nothing was sent" in screen_text(app)
+        await shows(pilot, "trading state is HALTED: nothing was sent")
         assert not sent(emulator)
-        await pilot.press("escape", "k", "a")
-        assert "| ACTIVE |" in status_line(app)
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await press(pilot, "k", lambda: isinstance(app.screen, TradingStateScreen))
+        await press(pilot, "a", lambda: "| ACTIVE |" in status_line(app))
 
 
 async def test_risk_screen_on_the_demo_account(session):
@@ -286,14 +326,13 @@ async def test_risk_screen_on_the_demo_account(session):
 
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.plan is not None)
-        await pilot.press("v")
-        assert isinstance(app.screen, RiskScreen)
+        await loaded(pilot)
+        await press(pilot, "v", lambda: isinstance(app.screen, RiskScreen))
         table = app.screen.query_one("#risk-assets")
         await until(pilot, lambda: table.row_count == 5)
         assert {r[5] for r in rows(table)} == {"20.00%"}  # ERC targets: equal contributions
         assert app.screen.query_one("#risk-var").row_count == 12
         assert app.screen.query_one("#risk-corr").row_count == 5
-        await pilot.press("escape", "d")
-        assert app.dashboard.risk_drift
-        assert "RC drift" in screen_text(app)
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await press(pilot, "d", lambda: app.dashboard.risk_drift)
+        await shows(pilot, "RC drift")

@@ -7,7 +7,7 @@ from rp_tui.ui.dashboard import DashboardScreen, connection_lost, status_text
 from rp_tui.ui.log_screen import full_record, row
 from rp_tui.ui.results import ResultsScreen, fills_message, outcome_note
 
-from .conftest import SIZE, make_app, named_rows, screen_text, settle
+from .conftest import SIZE, make_app, named_rows, press, settle, shows, until
 
 FILLS = [
     Fill("QUAL", "SELL", 11, 111.9, 1.0, "USD", "filled", order_ref="r:0"),
@@ -47,7 +47,13 @@ async def test_results_screen_lists_every_order(session):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.push_screen(ResultsScreen(FILLS))
-        await pilot.pause()
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ResultsScreen)
+                and app.screen.query_one("#results").row_count == len(FILLS)
+            ),
+        )
         table = named_rows(app.screen.query_one("#results"))
         assert [(r["Symbol"], r["Filled"], r["Status"]) for r in table] == [
             ("QUAL", "11/11", "filled"),
@@ -59,9 +65,8 @@ async def test_results_screen_lists_every_order(session):
         ]
         assert table[0]["Comm."] == "1.00 USD" and table[0]["Avg price"] == "111.90"
         assert app.screen.query_one("#results-summary").has_class("-error")
-        assert "Commission 2.00 USD" in screen_text(app)
-        await pilot.press("enter")
-        assert isinstance(app.screen, DashboardScreen)
+        await shows(pilot, "Commission 2.00 USD")
+        await press(pilot, "enter", lambda: isinstance(app.screen, DashboardScreen))
 
 
 def test_log_rows_name_the_order_of_a_fill():

@@ -16,7 +16,17 @@ from rp_tui.ui.themes import (
     theme_dirs,
 )
 
-from .conftest import SIZE, THEMES, make_app, portfolio_copy, screen_text, settle, toasts
+from .conftest import (
+    SIZE,
+    THEMES,
+    make_app,
+    portfolio_copy,
+    press,
+    screen_text,
+    settle,
+    toast,
+    until,
+)
 
 SHIPPED = ["rp-contrast", "rp-dark", "rp-light"]
 GOOD = (THEMES / "rp-dark.toml").read_text(encoding="utf-8")
@@ -82,7 +92,7 @@ async def test_theme_comes_from_the_config(tmp_path, data_dir):
         await settle(pilot)
         assert app.theme == "rp-light"
         assert app.current_theme.primary == "#0B5CAD"
-        assert "demo, rp-light" in screen_text(app).splitlines()[0]  # the header
+        await until(pilot, lambda: "demo, rp-light" in screen_text(app).splitlines()[0])
 
 
 async def test_broken_theme_file_is_skipped_with_a_notification(tmp_path, session):
@@ -94,7 +104,7 @@ async def test_broken_theme_file_is_skipped_with_a_notification(tmp_path, sessio
         await settle(pilot)
         assert app.theme == "rp-dark"
         assert app.theme_names == [*SHIPPED, "rp-mine"]
-        shown = await toasts(pilot)
+        shown = await toast(pilot, "broken.toml")
         assert any("broken.toml" in t and "background" in t for t in shown), shown
         assert app.is_running
 
@@ -105,8 +115,7 @@ async def test_unknown_theme_falls_back_to_rp_dark(tmp_path, data_dir):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert app.theme == "rp-dark"
-        shown = await toasts(pilot)
-        assert any("'no-such-theme' not found" in t for t in shown), shown
+        await toast(pilot, "'no-such-theme' not found")
 
 
 async def test_t_cycles_the_loaded_themes(session):
@@ -115,13 +124,12 @@ async def test_t_cycles_the_loaded_themes(session):
         await settle(pilot)
         seen = [app.theme]
         for _ in SHIPPED:
-            await pilot.press("t")
-            await pilot.pause()
+            before = app.theme
+            await press(pilot, "t", lambda before=before: app.theme != before)
             seen.append(app.theme)
         assert seen == ["rp-dark", "rp-light", "rp-contrast", "rp-dark"]
         await pilot.press("t")
-        await pilot.pause()
-        assert "demo, rp-light" in screen_text(app).splitlines()[0]  # the header
+        await until(pilot, lambda: "demo, rp-light" in screen_text(app).splitlines()[0])
 
 
 def test_plot_colours_follow_the_theme():
