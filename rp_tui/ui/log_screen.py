@@ -152,7 +152,7 @@ class LogScreen(Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the whole highlighted record (long reasons and refs do not fit a cell)."""
-        if event.row_key.value is None:
-            return
+        if event.row_key is None or event.row_key.value is None:
+            return  # an empty log: nothing is highlighted
         record = self.records[int(event.row_key.value)]
         self.query_one("#log-detail", Static).update(Text(full_record(record)))
