@@ -70,7 +70,7 @@ def check_orders(
 
     Args:
         orders: the run's orders.
-        nav: NAV in base currency, > 0.
+        nav: NAV in base currency; unknown (NaN) or ≤ 0 refuses every order.
         limits: caps and the price band.
         state: the trading state; HALTED refuses all, REDUCING refuses buys.
 
@@ -80,6 +80,8 @@ def check_orders(
     problems: list[str] = []
     if state is TradingState.HALTED and orders:
         return ["trading is HALTED: no order may be sent (set the trading state to ACTIVE)"]
+    if orders and not nav > 0:  # NaN when the broker has not sent it: no cap can be checked
+        problems.append(f"NAV is unknown ({nav}): max_order_pct_nav cannot be checked")
     for o in orders:
         name = f"{o.side} {o.quantity:g} {o.symbol}"
         if state is TradingState.REDUCING and o.side == "BUY":
