@@ -111,7 +111,7 @@ def tiered_conversion_commission(
     return total_usd / usd_per_base
 
 
-def conversion_fee(
+def order_conversion_fee(
     signed: np.ndarray,
     buy_prices: np.ndarray,
     sell_prices: np.ndarray,

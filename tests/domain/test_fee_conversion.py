@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from rp_tui.domain.fx_conversion import (
     IDEALPRO_TIERS,
     conversion_commission,
-    conversion_fee,
     currency_flows,
     currency_groups,
+    order_conversion_fee,
     tiered_conversion_commission,
 )
 
@@ -25,20 +25,21 @@ def test_each_currency_is_its_own_conversion():
     fx = np.array([1.0, 1.25, 1.0])
     flows = currency_flows(signed, prices, prices, fx, groups)
     assert flows == pytest.approx([-10_000.0, 10_000.0])
-    assert conversion_fee(signed, prices, prices, fx, groups, RATE, MINIMUM) == pytest.approx(4.0)
+    fee = order_conversion_fee(signed, prices, prices, fx, groups, RATE, MINIMUM)
+    assert fee == pytest.approx(4.0)  # two conversions, each at its minimum USD 2.00
 
 
 def test_a_switch_within_one_currency_needs_no_conversion():
     groups = currency_groups(["GBP", "GBP"], "USD")
     signed, prices = np.array([-10.0, 20.0]), np.array([100.0, 50.0])
-    assert conversion_fee(signed, prices, prices, 1.25, groups, RATE, MINIMUM) == 0.0
+    assert order_conversion_fee(signed, prices, prices, 1.25, groups, RATE, MINIMUM) == 0.0
 
 
 def test_base_currency_listings_never_convert():
     groups = currency_groups(["USD", "USD"], "USD")
     assert (groups == -1).all()
     signed, prices = np.array([-10.0, 20.0]), np.array([100.0, 50.0])
-    assert conversion_fee(signed, prices, prices, 1.0, groups, RATE, MINIMUM) == 0.0
+    assert order_conversion_fee(signed, prices, prices, 1.0, groups, RATE, MINIMUM) == 0.0
 
 
 def test_large_conversion_pays_the_rate_not_the_minimum():
