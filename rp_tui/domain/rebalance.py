@@ -184,6 +184,24 @@ def _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules) -> floa
     return max(rules.fx_rate_of_value * flow, rules.fx_minimum) if flow > 0 else 0.0
 
 
+def _raise_in_full(sells, held, values, target_values, allowed, reserve, cash, prices, fx, fees):
+    """Sell one more share at a time, from the asset furthest above its target, until the
+    sales less their commissions bring cash up to ``reserve`` (or nothing is left to sell).
+    Arrays ``(n_assets,)``; money in base currency. Returns the new sell quantities (≥ 0)."""
+    sells = sells.copy()
+    movable = np.asarray(allowed, dtype=bool) & (held > 0)
+    for _ in range(int(held.sum()) + 1):
+        proceeds = (sells * prices - fees.commission(-sells, prices)) * fx
+        if cash + float(proceeds.sum()) >= reserve - 1e-9:
+            break
+        left = movable & (sells < held)
+        if not left.any():
+            break
+        over = np.where(left, values - sells * prices * fx - target_values, -np.inf)
+        sells[int(np.argmax(over))] += 1.0
+    return sells
+
+
 def plan_rebalance(
     quantities: np.ndarray,
     prices: np.ndarray,
@@ -277,6 +295,13 @@ def plan_rebalance(
         sells = np.where(worthless, 0.0, sells)
         sell_commissions = np.where(worthless, 0.0, sell_commissions)
     cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
+    if rules.mode == "sell-only" and rules.whole_shares:  # the commissions are raised too
+        sells = _raise_in_full(
+            sells, quantities, values, target_values, allowed, reserve, cash, sell_prices, fx, fees
+        )
+        sells = -_skip_small(-sells, sell_prices, fx, fees, rules)  # the rules still apply
+        sell_commissions = fees.commission(-sells, sell_prices)
+        cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - reserve, cash_after_sells)
     conversion = (
