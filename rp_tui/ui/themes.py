@@ -3,7 +3,8 @@
 A theme file holds ``name`` (must match the file name without ``.toml``), ``dark`` (bool)
 and the colours ``primary, secondary, accent, foreground, background, surface, panel,
 success, warning, error`` as ``#RRGGBB`` (any colour Textual parses). A file that fails
-validation is reported and skipped; it never stops the app.
+validation (including TOML that Python cannot hold: integers over 4,300 digits, arrays
+nested a thousand deep) is reported and skipped; it never stops the app.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ COLOUR_FIELDS = (
     "error",
 )
 FIELDS = ("name", "dark", *COLOUR_FIELDS)
+MAX_BYTES = 64 * 1024  # a theme is a few hundred bytes; anything this big is not one
 
 
 def theme_dirs() -> list[Path]:
@@ -59,11 +61,19 @@ def parse_theme(path: Path) -> Theme:
             or a colour Textual cannot parse.
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BYTES:
+            raise ThemeFileError(f"{path.name}: too large for a theme (over {MAX_BYTES} bytes)")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"{path.name}: cannot be read ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeFileError(f"{path.name}: not valid TOML ({exc})") from exc
+    except (ValueError, OverflowError) as exc:  # e.g. an integer over 4,300 digits
+        raise ThemeFileError(f"{path.name}: not valid TOML ({_shorter(exc)})") from None
+    except RecursionError:
+        raise ThemeFileError(f"{path.name}: not valid TOML (nested too deeply)") from None
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise ThemeFileError(f"{path.name}: unknown field {', '.join(unknown)}")
@@ -72,7 +82,7 @@ def parse_theme(path: Path) -> Theme:
         raise ThemeFileError(f"{path.name}: missing {', '.join(missing)}")
     name = data["name"]
     if name != path.stem:
-        raise ThemeFileError(f"{path.name}: name = {name!r} must match the file name")
+        raise ThemeFileError(f"{path.name}: name = {_shown(name)} must match the file name")
     if not isinstance(data["dark"], bool):
         raise ThemeFileError(f"{path.name}: dark must be true or false")
     colours = {}
@@ -80,11 +90,11 @@ def parse_theme(path: Path) -> Theme:
         value = data[key]
         try:
             if not isinstance(value, str):
-                raise ColorParseError(f"{value!r}")
+                raise ColorParseError(key)
             Color.parse(value)
-        except ColorParseError:
+        except (ColorParseError, ValueError, OverflowError):  # rgb(1e999, …): no float
             raise ThemeFileError(
-                f"{path.name}: {key} = {value!r} is not a colour such as '#4EA1F3'"
+                f"{path.name}: {key} = {_shown(value)} is not a colour such as '#4EA1F3'"
             ) from None
         colours[key] = value
     theme = Theme(name=name, dark=data["dark"], **colours)
@@ -93,6 +103,19 @@ def parse_theme(path: Path) -> Theme:
     except Exception as exc:
         raise ThemeFileError(f"{path.name}: colours rejected by Textual ({exc})") from exc
     return theme
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a value may be 4,000 digits long)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        return f"{str(value)[:limit]}... ({len(str(abs(value)))} digits)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _shorter(exc: Exception) -> str:
+    """The first sentence of an exception's message."""
+    return str(exc).split(":")[0].split(";")[0]
 
 
 @dataclass
