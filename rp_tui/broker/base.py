@@ -1,11 +1,21 @@
-"""The interface every broker implements, and the records it exchanges with the app."""
+"""The interface every broker implements, and the records it exchanges with the app.
+
+Brokers implement primitives only (access, quotes, prepare, place, wait, cancel, outcome);
+the sequence and every guard around them live in :mod:`rp_tui.services.order_flow`, the one
+execution path all brokers share.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+
+from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.safety import SafetyLimits
+from rp_tui.inputs.portfolio import Execution
+from rp_tui.state.trade_log import TradeLog
 
 Side = Literal["BUY", "SELL"]
 
@@ -108,25 +118,138 @@ class Fill:
     order_ref: str = ""
 
 
+@dataclass(frozen=True)
+class TradingAccess:
+    """What the execution path must know before anything may be sent.
+
+    Attributes:
+        account: the account id orders go to.
+        read_only: the connection may not trade (``[broker] read_only``).
+        connected: connected and TWS connected to IBKR (no error 1100 pending).
+        live: a real-money account (IBKR accounts not starting with ``DU``).
+        allow_live: ``[broker] allow_live``.
+        where: the venue in words, for messages (``IBKR through 127.0.0.1:7497``).
+        name: its short name (``IBKR``, ``the demo account``).
+    """
+
+    account: str
+    read_only: bool
+    connected: bool
+    live: bool
+    allow_live: bool
+    where: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    """An order ready to leave: ``price`` is the limit on the contract's tick (or a market
+    order's reference price), listing currency; ``order_type`` ``LMT`` or ``MKT``;
+    ``handle`` the broker's own order object (an ib_async ``Order``; ``None`` for the demo).
+    """
+
+    request: OrderRequest
+    order_ref: str
+    order_type: str
+    price: float
+    handle: Any = None
+
+
+@dataclass
+class Ticket:
+    """An order that left: the broker keeps its live state in ``handle`` (an ib_async
+    ``Trade``, or the demo's outcome); ``cancel_requested`` once the run asked to cancel."""
+
+    prepared: PreparedOrder
+    handle: Any = None
+    cancel_requested: bool = False
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """One execution, booked once by ``exec_id``: ``shares`` at ``price`` (listing
+    currency) and its ``commission`` in ``commission_currency``."""
+
+    exec_id: str
+    shares: float
+    price: float
+    commission: float
+    commission_currency: str
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """Where an order stands: ``filled`` shares at ``avg_price`` (listing currency) paying
+    ``commission``; ``status`` as :class:`Fill`; ``working`` while the broker still works
+    the rest; ``executions`` each execution once; ``message`` the broker's last words."""
+
+    status: str
+    filled: float
+    avg_price: float
+    commission: float
+    message: str = ""
+    working: bool = False
+    executions: tuple[ExecutionReport, ...] = ()
+
+
 class Broker(Protocol):
-    """A source of account state and a place to send confirmed orders."""
+    """A source of account state and the primitives of sending confirmed orders.
+
+    ``limits`` (pre-trade caps), ``execution`` (order type, fill timeout, unfilled) and
+    ``log`` (the trade log) are the portfolio's settings the execution path applies.
+    """
 
     kind: str
+    limits: SafetyLimits
+    execution: Execution
+    log: TradeLog
 
     async def snapshot(self) -> AccountSnapshot:
         """Current cash, positions and prices. Raises ``BrokerError`` when unavailable."""
         ...
 
-    async def execute(
-        self,
-        orders: Sequence[OrderRequest],
-        *,
-        run_id: str = "",
-        buy_budget: float | None = None,
-        typed_confirmation: str = "",
-    ) -> list[Fill]:
-        """Send confirmed ``orders``: sells first, then buys sized on the cash actually
-        received. ``buy_budget`` is the base-currency cash buys may spend before sale
-        proceeds (``None``: the orders as given); ``typed_confirmation`` is the account id a
-        live account needs typed. Returns one :class:`Fill` per order."""
+    def access(self) -> TradingAccess:
+        """Account, read-only, connection and live-account facts, read now."""
+        ...
+
+    async def prepare_run(self, symbols: Sequence[str]) -> None:
+        """Make every symbol quotable and tradable (IBKR qualifies contracts, the demo
+        loads and reconciles its account). Raises ``BrokerError`` (unknown symbol…)."""
+        ...
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """A fresh quote per symbol. Raises ``BrokerError`` when none can arrive."""
+        ...
+
+    def nav(self) -> float:
+        """Net liquidation value now, base currency; NaN when unknown."""
+        ...
+
+    def fx(self, currency: str) -> float:
+        """Base currency per unit of ``currency``. Raises ``BrokerError`` when unknown."""
+        ...
+
+    def buy_fees(self, symbols: Sequence[str]) -> FeeTable:
+        """Commission schedules of ``symbols`` (in that order), to resize buys."""
+        ...
+
+    def prepare(self, order: OrderRequest, quote: Quote, order_ref: str) -> PreparedOrder:
+        """The order as it would leave: its limit on the tick from ``quote``."""
+        ...
+
+    async def place(self, prepared: PreparedOrder, run_id: str) -> Ticket:
+        """Send one order now. Raises ``BrokerError`` if it could not leave."""
+        ...
+
+    async def wait(self, tickets: Sequence[Ticket], timeout: float) -> None:
+        """Return when every ticket is done (and reported), after ``timeout`` seconds, or
+        when the connection drops."""
+        ...
+
+    async def cancel(self, ticket: Ticket) -> None:
+        """Ask the broker to cancel what is left of a working order."""
+        ...
+
+    def outcome(self, ticket: Ticket) -> OrderOutcome:
+        """Where the order stands now (fills booked once per execution)."""
         ...

@@ -8,13 +8,26 @@ estimated commission. State lives in ``<data dir>/demo-account.json`` (atomic wr
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rp_tui.broker.base import AccountSnapshot, Fill, OrderRequest
+from rp_tui.broker.base import (
+    AccountSnapshot,
+    OrderOutcome,
+    OrderRequest,
+    PreparedOrder,
+    Quote,
+    Ticket,
+    TradingAccess,
+)
 from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.safety import SafetyLimits
+from rp_tui.errors import BrokerError
+from rp_tui.inputs.portfolio import Execution
 from rp_tui.inputs.prices import PriceHistory
 from rp_tui.state.demo_account import STATE_VERSION, load_state, save_state, state_path
 from rp_tui.state.trade_log import TradeLog
@@ -60,11 +73,20 @@ def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD"
 class DemoBroker:
     """A simulated account over a :class:`PriceHistory`; prices are its last closes.
 
+    It implements the broker primitives only: the guards and the sequence are the shared
+    execution path's (:mod:`rp_tui.services.order_flow`), as for IBKR. Orders fill at
+    once, at the last close, paying the order's estimated commission.
+
     Args:
         history: prices of the portfolio's assets (columns in asset order).
         fees: commission schedule per asset, charged on every fill.
         base_currency: the demo account's currency.
         path: state file; default :func:`state_path`.
+        universe: every bundled price series (``session.universe``), to value holdings
+            outside the portfolio; default ``history``.
+        limits: pre-trade caps and the price band (``[safety]``).
+        execution: ``[execution]`` (fill timeout, unfilled); demo orders never stay open.
+        log: the trade log (default location when ``None``).
     """
 
     kind = "demo"
@@ -75,9 +97,19 @@ class DemoBroker:
         fees: FeeTable,
         base_currency: str = "USD",
         path: Path | None = None,
+        *,
+        universe: PriceHistory | None = None,
+        limits: SafetyLimits | None = None,
+        execution: Execution | None = None,
+        log: TradeLog | None = None,
     ):
         self.history, self.fees, self.base_currency = history, fees, base_currency
         self.path = path or state_path()
+        self.universe = universe or history
+        self.limits = limits or SafetyLimits()
+        self.execution = execution or Execution()
+        self.log = log or TradeLog()
+        self._state: dict | None = None
 
     def reset(self) -> dict:
         """Restore the seeded account and save it."""
@@ -91,6 +123,14 @@ class DemoBroker:
 
     def _save(self, state: dict) -> None:
         save_state(self.path, state)
+
+    def _close(self, symbol: str) -> float:
+        """The last close of ``symbol`` (the history's last date), NaN if unknown."""
+        for prices in (self.history, self.universe):
+            if symbol in prices.symbols:
+                row = int(np.searchsorted(prices.dates, self.history.dates[-1], side="right")) - 1
+                return float(prices.closes[max(row, 0), prices.symbols.index(symbol)])
+        return math.nan
 
     async def snapshot(self) -> AccountSnapshot:
         """Cash and holdings, valued at the history's last close."""
@@ -109,56 +149,103 @@ class DemoBroker:
             cash_by_currency={state["base_currency"]: state["cash"]},
         )
 
-    async def execute(
-        self,
-        orders: Sequence[OrderRequest],
-        *,
-        run_id: str = "",
-        buy_budget: float | None = None,
-        typed_confirmation: str = "",
-    ) -> list[Fill]:
-        """Fill every order at its reference price, sells first, and save the account once.
+    # -- the execution primitives ------------------------------------------------------
 
-        An order that would sell more than held, or a buy that cash cannot pay for, is
-        rejected (``status="rejected"``) and changes nothing. Fills reach the trade log.
-        ``buy_budget`` and ``typed_confirmation`` are unused: demo sells fill exactly as
-        planned, and the demo account is no live account.
+    def access(self) -> TradingAccess:
+        """The demo account: always connected, never read-only, never a live account."""
+        return TradingAccess(
+            DEMO_ACCOUNT, False, True, False, False, "the demo account", "the demo account"
+        )
+
+    async def prepare_run(self, symbols: Sequence[str]) -> None:
+        """Load the account for the run.
+
+        Raises:
+            BrokerError: a symbol without a price, or an unreadable account.
         """
-        state = self._load()
-        fills: list[Fill] = []
-        for order in sorted(orders, key=lambda o: o.side != "SELL"):
-            held = state["quantities"].get(order.symbol, 0.0)
-            signed = order.quantity if order.side == "BUY" else -order.quantity
-            cash_change = -signed * order.price - order.commission
-            if held + signed < -1e-9 or state["cash"] + cash_change < -1e-9:
-                reason = "sells more than held" if signed < 0 else "not enough cash"
-                fills.append(
-                    Fill(
-                        order.symbol,
-                        order.side,
-                        0.0,
-                        order.price,
-                        0.0,
-                        order.currency,
-                        "rejected",
-                        reason,
-                    )
-                )
-                continue
-            state["quantities"][order.symbol] = held + signed
-            state["cash"] += cash_change
-            fill = Fill(
-                order.symbol,
-                order.side,
-                order.quantity,
-                order.price,
-                order.commission,
-                order.currency,
+        self._state = self._load()
+        unpriced = [s for s in symbols if not self._close(s) > 0]
+        if unpriced:
+            raise BrokerError(f"the demo account has no price for {', '.join(unpriced)}")
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        """The last close of each symbol, as a fresh quote of kind ``close``."""
+        now = time.time()
+        return {
+            s: Quote(s, math.nan, math.nan, self._close(s), self._close(s), "close", now)
+            for s in symbols
+        }
+
+    def nav(self) -> float:
+        """Cash plus every holding at its last close, base currency."""
+        state = self._state or self._load()
+        held = sum(q * self._close(s) for s, q in state["quantities"].items() if q)
+        return state["cash"] + held
+
+    def fx(self, currency: str) -> float:
+        """1.0 for the base currency (demo prices are taken in it).
+
+        Raises:
+            BrokerError: any other currency.
+        """
+        if currency != self.base_currency:
+            raise BrokerError(
+                f"the demo account trades in {self.base_currency} only, not {currency}"
             )
-            state["fills"].append({**fill.__dict__, "as_of": self.history.as_of})
-            fills.append(fill)
+        return 1.0
+
+    def buy_fees(self, symbols: Sequence[str]) -> FeeTable:
+        """The portfolio's commission schedule of each symbol, in ``symbols`` order.
+
+        Raises:
+            BrokerError: a symbol outside the portfolio.
+        """
+        index = {s: i for i, s in enumerate(self.history.symbols)}
+        missing = [s for s in symbols if s not in index]
+        if missing:
+            raise BrokerError(f"no commission schedule for {', '.join(missing)}: not an asset")
+        return FeeTable([self.fees.schedules[index[s]] for s in symbols])
+
+    def prepare(self, order: OrderRequest, quote: Quote, order_ref: str) -> PreparedOrder:
+        """A market order whose price is the quote (the last close) it will fill at."""
+        return PreparedOrder(order, order_ref, "MKT", quote.price)
+
+    async def place(self, prepared: PreparedOrder, run_id: str) -> Ticket:
+        """Fill at once at ``prepared.price``, or reject an order that sells more than held
+        or that cash cannot pay for (nothing changes then)."""
+        state = self._state if self._state is not None else self._load()
+        self._state = state
+        order, price = prepared.request, prepared.price
+        held = state["quantities"].get(order.symbol, 0.0)
+        signed = order.quantity if order.side == "BUY" else -order.quantity
+        cash_change = -signed * price - order.commission
+        if held + signed < -1e-9 or state["cash"] + cash_change < -1e-9:
+            reason = "sells more than held" if signed < 0 else "not enough cash"
+            return Ticket(prepared, OrderOutcome("rejected", 0.0, price, 0.0, reason))
+        state["quantities"][order.symbol] = held + signed
+        state["cash"] += cash_change
         self._save(state)
-        log = TradeLog()
-        for fill in fills:
-            log.append("demo_fill", run_id=run_id, account=state["account"], **fill.__dict__)
-        return fills
+        self.log.append(
+            "demo_fill",
+            run_id=run_id,
+            account=state["account"],
+            order_ref=prepared.order_ref,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.quantity,
+            price=price,
+            commission=order.commission,
+            currency=order.currency,
+            as_of=self.history.as_of,
+        )
+        return Ticket(prepared, OrderOutcome("filled", order.quantity, price, order.commission))
+
+    async def wait(self, tickets: Sequence[Ticket], timeout: float) -> None:
+        """Demo orders are done when placed: returns at once."""
+
+    async def cancel(self, ticket: Ticket) -> None:
+        """Nothing to cancel: demo orders never stay working."""
+
+    def outcome(self, ticket: Ticket) -> OrderOutcome:
+        """The outcome decided when the order was placed."""
+        return ticket.handle

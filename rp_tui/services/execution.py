@@ -1,9 +1,11 @@
-"""Sending a confirmed plan, and the trading state and trade log around it."""
+"""Sending a confirmed plan (through :mod:`rp_tui.services.order_flow`), what-if commissions,
+and the trading state and trade log around it."""
 
 from __future__ import annotations
 
 from rp_tui.broker.base import Broker, Fill
 from rp_tui.errors import UserError
+from rp_tui.services.order_flow import execute_orders
 from rp_tui.services.plan import Plan
 
 
@@ -47,9 +49,23 @@ def set_trading_state(state: str) -> None:
 async def execute_plan(
     broker: Broker, plan: Plan, run_id: str = "", typed_confirmation: str = ""
 ) -> list[Fill]:
-    """Send the plan's orders, sells first, buys within the cash after the sells. Call only
-    after the user confirmed; ``typed_confirmation`` is the account id a live account needs."""
+    """Send the plan's orders through the one guarded path every broker shares
+    (:func:`rp_tui.services.order_flow.execute_orders`): sells first, buys within the cash
+    after the sells. Call only after the user confirmed; ``typed_confirmation`` is the
+    account id a live account needs.
+
+    Returns:
+        One :class:`Fill` per order, sells first.
+
+    Raises:
+        BrokerError: refused before anything was sent (read-only, disconnected, live guard,
+            HALTED, a pre-trade check), every reason named.
+    """
     orders = [order.request() for order in plan.orders]
-    return await broker.execute(
-        orders, run_id=run_id, buy_budget=plan.buy_budget, typed_confirmation=typed_confirmation
+    return await execute_orders(
+        broker,
+        orders,
+        run_id=run_id,
+        buy_budget=plan.buy_budget,
+        typed_confirmation=typed_confirmation,
     )

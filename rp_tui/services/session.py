@@ -116,7 +116,14 @@ def make_broker(
     if kind == "demo":
         from rp_tui.broker.demo import DemoBroker
 
-        return DemoBroker(session.history, session.fees, p.base_currency)
+        return DemoBroker(
+            session.history,
+            session.fees,
+            p.base_currency,
+            universe=session.universe,
+            limits=p.safety,
+            execution=p.execution,
+        )
     if kind == "ibkr":
         from rp_tui.broker.ibkr import IbkrBroker
 

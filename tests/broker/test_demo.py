@@ -7,6 +7,7 @@ import pytest
 from rp_tui.broker.base import OrderRequest
 from rp_tui.errors import BrokerError
 from rp_tui.services.execution import execute_plan
+from rp_tui.services.order_flow import execute_orders
 from rp_tui.services.plan import build_plan
 from rp_tui.services.session import make_broker, open_session
 from tests.conftest import PORTFOLIO
@@ -50,17 +51,20 @@ def test_plan_has_real_work_and_execution_persists(session):
 
 def test_impossible_orders_are_rejected_and_change_nothing(session):
     broker = make_broker(session)
-    asyncio.run(broker.snapshot())
+    snap = asyncio.run(broker.snapshot())
     before = broker.path.read_text()
+    held, close = snap.quantities["MTUM"], snap.prices["MTUM"]
     fills = asyncio.run(
-        broker.execute(
+        execute_orders(
+            broker,
             [
-                OrderRequest("MTUM", "SELL", 10_000, 100.0, "USD", 1.0),
-                OrderRequest("QUAL", "BUY", 10_000, 100.0, "USD", 1.0),
-            ]
+                OrderRequest("MTUM", "SELL", held + 10, close, "USD", 1.0),
+                OrderRequest("QUAL", "BUY", 100, snap.prices["QUAL"], "USD", 1.0),
+            ],
         )
     )
     assert [f.status for f in fills] == ["rejected", "rejected"]
+    assert [f.message for f in fills] == ["sells more than held", "not enough cash"]
     assert json.loads(broker.path.read_text())["quantities"] == json.loads(before)["quantities"]
 
 

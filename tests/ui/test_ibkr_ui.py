@@ -206,7 +206,11 @@ async def test_a_rejected_order_shows_its_reason(ibkr_session, emulator):
 
 
 async def test_a_partial_fill_shows_the_remainder(tmp_path, data_dir, emulator):
-    path = ibkr_config(tmp_path, timeout=("fill_timeout = 60.0", "fill_timeout = 1.0"))
+    path = ibkr_config(
+        tmp_path,
+        timeout=("fill_timeout = 60.0", "fill_timeout = 1.0"),
+        unfilled=('unfilled = "cancel"', 'unfilled = "keep"'),  # the rest keeps working
+    )
     app = ibkr_app(open_session(path), emulator.port)
     emulator.scenario.behaviour_by_symbol["SIZE"] = OrderBehaviour.partial(10)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -98,10 +98,23 @@ class AccountMixin:
             cash_by_currency=cash_by_currency,
         )
 
-    def _fx(self, currency: str) -> float:
+    def fx(self, currency: str) -> float:
+        """Base currency per unit of ``currency``, from TWS's ExchangeRate values.
+
+        Raises:
+            BrokerError: TWS has not sent that rate yet.
+        """
         if currency == self.base_currency:
             return 1.0
         for v in self.ib.accountValues(self.account):
             if v.tag == "ExchangeRate" and v.currency == currency:
                 return float(v.value)
         raise BrokerError(f"no {currency}/{self.base_currency} exchange rate from TWS yet")
+
+    def nav(self) -> float:
+        """NetLiquidation in the base currency as TWS reports it now (it keeps the account
+        values up to date); the last snapshot's when absent; NaN when never sent."""
+        for v in self.ib.accountValues(self.account):
+            if v.tag == "NetLiquidation" and v.currency == self.base_currency:
+                return number(v.value)
+        return self._nav

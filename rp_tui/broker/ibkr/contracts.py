@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from rp_tui.errors import BrokerError
@@ -47,6 +48,17 @@ class ContractsMixin:
             self.contracts[asset.symbol] = contract
             self.min_ticks[asset.symbol] = float(details.minTick or 0.01)
         return self.contracts
+
+    async def prepare_run(self, symbols: Sequence[str]) -> None:
+        """Qualify the contracts of ``symbols`` before a run (cached after the first).
+
+        Raises:
+            BrokerError: an unknown contract, or a symbol IBKR cannot be asked about.
+        """
+        await self.qualify()
+        unknown = [s for s in symbols if s not in self.contracts]
+        if unknown:
+            raise BrokerError(f"{', '.join(unknown)}: not in portfolio.toml; nothing was sent")
 
     async def qualify_asset(self, asset: Asset) -> int:
         """The conId of a listing not yet in the portfolio (to accept a new asset).

@@ -250,7 +250,7 @@ async def test_a_working_order_blocks_new_orders_for_that_asset(session, connect
     plan = await build_plan(session, broker)
     symbol = plan.orders[0].symbol
     emulator.scenario.behaviour_by_symbol[symbol] = OrderBehaviour.stay_open()
-    broker.execution = broker.execution.__class__(fill_timeout=0.5)
+    broker.execution = broker.execution.__class__(fill_timeout=0.5, unfilled="keep")
     fills = await execute_plan(broker, plan, run_id="t6")
     assert next(f for f in fills if f.symbol == symbol).status == "open"
     again = await build_plan(session, connect(client_id=51))  # a restart: reconciles on connect
