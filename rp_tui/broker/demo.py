@@ -2,8 +2,10 @@
 
 The seeded account starts with USD 100,000 invested equal-weight in the portfolio's assets,
 in whole shares at the close about one year before the last date of the history, paying the
-fee model's commission. Fills happen at the order's reference price and are charged the
-estimated commission. State lives in ``<data dir>/demo-account.json`` (atomic writes).
+fee model's commission. Orders fill at once at the last close and are charged the estimated
+commission. State lives in ``<data dir>/demo-account.json`` (atomic writes); every fill is
+appended to the trade log first and replayed from it after a crash
+(:mod:`rp_tui.state.demo_account`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,22 @@ from rp_tui.broker.base import (
     Ticket,
     TradingAccess,
 )
+from rp_tui.broker.crash_points import crash_point
 from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.errors import BrokerError
 from rp_tui.inputs.portfolio import Execution
 from rp_tui.inputs.prices import PriceHistory
-from rp_tui.state.demo_account import STATE_VERSION, load_state, save_state, state_path
+from rp_tui.state.demo_account import (
+    STATE_VERSION,
+    apply_fill,
+    load_state,
+    new_epoch,
+    reconcile,
+    save_state,
+    seed_record,
+    state_path,
+)
 from rp_tui.state.trade_log import TradeLog
 
 DEMO_ACCOUNT = "DEMO-RP1"
@@ -46,7 +58,8 @@ def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD"
         base_currency: the account's currency (demo prices are taken as that currency).
 
     Returns:
-        The JSON-ready state: account, base currency, seed date, cash, quantities.
+        The JSON-ready state: account, base currency, seed date, cash, quantities, average
+        cost per share (commission included), a new epoch and no fill applied.
     """
     target_day = history.dates[-1] - np.timedelta64(SEED_DAYS_BEFORE_END, "D")
     row = max(int(np.searchsorted(history.dates, target_day)), 0)
@@ -66,7 +79,13 @@ def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD"
         "seeded_on": str(history.dates[row]),
         "cash": SEED_CAPITAL - cost,
         "quantities": {s: float(q) for s, q in zip(history.symbols, quantities, strict=True)},
-        "fills": [],
+        "average_costs": {
+            s: float((q * p + c) / q)
+            for s, q, p, c in zip(history.symbols, quantities, prices, commissions, strict=True)
+            if q > 0
+        },
+        "epoch": new_epoch(),
+        "last_fill_id": 0,
     }
 
 
@@ -112,14 +131,29 @@ class DemoBroker:
         self._state: dict | None = None
 
     def reset(self) -> dict:
-        """Restore the seeded account and save it."""
+        """Restore the seeded account: a ``demo_reset`` record (the seed, a new epoch) goes
+        to the trade log first, so no older fill is ever replayed; then the state file."""
         state = seed_state(self.history, self.fees, self.base_currency)
+        self.log.append("demo_reset", **seed_record(state))
         self._save(state)
+        self._state = state
         return state
 
     def _load(self) -> dict:
-        state = load_state(self.path)
-        return self.reset() if state is None else state
+        """The account, with any fill the log holds but the file missed applied (and saved).
+
+        Raises:
+            BrokerError: the file is unreadable, or the file and the log disagree beyond
+                repair (see :func:`rp_tui.state.demo_account.reconcile`).
+        """
+        records = self.log.read(events=("demo_reset", "demo_fill"))
+        state, replayed = reconcile(load_state(self.path), records, DEMO_ACCOUNT)
+        if state is None:
+            return self.reset()
+        if replayed:
+            self._save(state)
+        self._state = state
+        return state
 
     def _save(self, state: dict) -> None:
         save_state(self.path, state)
@@ -212,7 +246,9 @@ class DemoBroker:
 
     async def place(self, prepared: PreparedOrder, run_id: str) -> Ticket:
         """Fill at once at ``prepared.price``, or reject an order that sells more than held
-        or that cash cannot pay for (nothing changes then)."""
+        or that cash cannot pay for (nothing changes then). The fill is appended to the
+        trade log (``demo_fill`` with its epoch and ``fill_id``, fsync'd) before the account
+        file is replaced, so a crash in between loses nothing: the next load replays it."""
         state = self._state if self._state is not None else self._load()
         self._state = state
         order, price = prepared.request, prepared.price
@@ -222,13 +258,13 @@ class DemoBroker:
         if held + signed < -1e-9 or state["cash"] + cash_change < -1e-9:
             reason = "sells more than held" if signed < 0 else "not enough cash"
             return Ticket(prepared, OrderOutcome("rejected", 0.0, price, 0.0, reason))
-        state["quantities"][order.symbol] = held + signed
-        state["cash"] += cash_change
-        self._save(state)
-        self.log.append(
+        fill_id = state["last_fill_id"] + 1
+        record = self.log.append(  # write-ahead: the log holds the fill before the state
             "demo_fill",
             run_id=run_id,
             account=state["account"],
+            epoch=state["epoch"],
+            fill_id=fill_id,
             order_ref=prepared.order_ref,
             symbol=order.symbol,
             side=order.side,
@@ -238,6 +274,9 @@ class DemoBroker:
             currency=order.currency,
             as_of=self.history.as_of,
         )
+        crash_point("demo:after_fill_logged")
+        apply_fill(state, record)
+        self._save(state)
         return Ticket(prepared, OrderOutcome("filled", order.quantity, price, order.commission))
 
     async def wait(self, tickets: Sequence[Ticket], timeout: float) -> None:

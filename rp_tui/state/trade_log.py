@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,26 +32,42 @@ class TradeLog:
         self.path = path or trade_log_path()
 
     def append(self, event: str, **fields: Any) -> dict:
-        """Write ``{"ts": ISO UTC time, "event": event, **fields}`` and fsync it."""
+        """Write ``{"ts": ISO UTC time, "event": event, **fields}`` and fsync it.
+
+        A line torn by a crash mid-write (no final newline) is closed first, so the new
+        record never merges into it. Returns the record written.
+
+        Raises:
+            OSError: the log cannot be written (disk full, permissions).
+        """
         record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
         record.update(fields)
         line = (json.dumps(record, default=str, allow_nan=False) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
         return record
 
-    def read(self, limit: int | None = None) -> list[dict]:
-        """The last ``limit`` records (all when ``None``), oldest first; torn lines skipped."""
+    def read(self, limit: int | None = None, events: Iterable[str] | None = None) -> list[dict]:
+        """The last ``limit`` records (all when ``None``), oldest first; torn lines skipped.
+        With ``events``, only records of those events (lines naming none are not parsed)."""
         if not self.path.exists():
             return []
+        wanted = None if events is None else {f'"event": "{e}"' for e in events}
         records = []
         for line in self.path.read_text("utf-8").splitlines():
+            if wanted is not None and not any(w in line for w in wanted):
+                continue
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if wanted is None or f'"event": "{record.get("event")}"' in wanted:
+                records.append(record)
         return records[-limit:] if limit else records
