@@ -16,6 +16,7 @@ from scipy.linalg.lapack import dposv, dpotrf
 
 _MAX_NEWTON_STEPS = 100
 _RESIDUAL_TOL = 1e-10  # relative error of each risk contribution against its budget
+_ROUNDING_DECREMENT = 1e-20  # Newton decrement² at which f cannot improve in double precision
 
 
 class AllocationError(ValueError):
@@ -78,7 +79,10 @@ def erc_weights(
     Newton's method on Spinu's convex problem over the correlation matrix (scaling by the
     volatilities makes the Hessian well conditioned); steps are damped by the Newton
     decrement and kept inside ``y > 0``. Converges when every risk contribution is within
-    1e-10 relative of its budget (in practice ~1e-15), typically in 4-7 steps.
+    1e-10 relative of its budget (in practice ~1e-15), typically in 4-7 steps, or, for a
+    nearly singular correlation matrix where rounding in ``(Cy)_i`` keeps the contributions
+    from that (≈ cond(C)·1e-16), when the squared Newton decrement falls below 1e-20: the
+    objective can no longer improve in double precision.
 
     Args:
         cov: covariance, shape ``(n_assets, n_assets)``, symmetric positive definite.
@@ -133,6 +137,9 @@ def erc_weights(
         if info != 0:
             raise AllocationError("covariance is not positive definite")
         decrement_sq = gradient @ step
+        if decrement_sq < _ROUNDING_DECREMENT:  # converged as far as double precision goes
+            w = (x - step) / vol
+            return w / w.sum()
         t = 1.0 if decrement_sq < 0.0625 else 1.0 / (1.0 + np.sqrt(decrement_sq))
         x_next = x - t * step
         while x_next.min() <= 0.0:  # stay inside the domain of ln y
