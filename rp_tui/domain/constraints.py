@@ -1,4 +1,5 @@
-"""Weight constraints: per-asset bounds and asset-class groups, with a feasibility check."""
+"""Weight constraints: per-asset bounds and asset-class groups, with a feasibility check, and
+the same constraints as linear rows ``G w ≥ h``, ``E w = e`` for the solvers."""
 
 from __future__ import annotations
 
@@ -24,6 +25,26 @@ class Group:
 
 
 @dataclass(frozen=True)
+class LinearRows:
+    """A polytope of weights as linear rows: ``G w ≥ h`` and ``E w = e``.
+
+    Attributes:
+        G, h: inequality rows ``(m, n_assets)`` and ``(m,)``.
+        E, e: equality rows ``(p, n_assets)`` and ``(p,)``; the last is the budget ``1'w = 1``.
+        labels: one per inequality row, e.g. ``"MTUM min 0.3"``, for messages.
+        equality_labels: one per equality row, e.g. ``"group bonds = 0.4"``; the last is
+            ``"fully invested"``.
+    """
+
+    G: np.ndarray
+    h: np.ndarray
+    E: np.ndarray
+    e: np.ndarray
+    labels: tuple[str, ...]
+    equality_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Constraints:
     """Long-only, fully invested weights with bounds and groups.
 
@@ -46,6 +67,59 @@ class Constraints:
     def binding_possible(self) -> bool:
         """True when anything beyond ``0 ≤ w ≤ 1`` is asked for."""
         return bool(self.groups) or bool(np.any(self.lower > 0) or np.any(self.upper < 1))
+
+    def rows(self) -> LinearRows:
+        """The constraints as :class:`LinearRows` over fully invested weights.
+
+        Every asset has a row ``w_i ≥ lower_i`` (long-only when 0); ``w_i ≤ upper_i`` only
+        when ``upper_i < 1``; ``lower_i = upper_i`` is an equality. A group gives an equality
+        when its range is one number, else a row for each side that can bind (``lower > 0``,
+        ``upper < 1``). The last equality row is ``1'w = 1``.
+        """
+        n = len(self.lower)
+        names = self.names or tuple(f"asset {i}" for i in range(n))
+        eye = np.eye(n)
+        g_rows, h, labels, e_rows, e, e_labels = [], [], [], [], [], []
+        for i in range(n):
+            lo, hi = float(self.lower[i]), float(self.upper[i])
+            if lo == hi:
+                e_rows.append(eye[i])
+                e.append(lo)
+                e_labels.append(f"{names[i]} = {lo:.4g}")
+                continue
+            g_rows.append(eye[i])
+            h.append(lo)
+            labels.append(f"{names[i]} min {lo:.4g}")
+            if hi < 1.0:
+                g_rows.append(-eye[i])
+                h.append(-hi)
+                labels.append(f"{names[i]} max {hi:.4g}")
+        for g in self.groups:
+            m = g.members.astype(float)
+            if g.lower == g.upper:
+                e_rows.append(m)
+                e.append(float(g.lower))
+                e_labels.append(f"group {g.name} = {g.lower:.4g}")
+                continue
+            if g.lower > 0.0:
+                g_rows.append(m)
+                h.append(float(g.lower))
+                labels.append(f"group {g.name} min {g.lower:.4g}")
+            if g.upper < 1.0:
+                g_rows.append(-m)
+                h.append(-float(g.upper))
+                labels.append(f"group {g.name} max {g.upper:.4g}")
+        e_rows.append(np.ones(n))
+        e.append(1.0)
+        e_labels.append("fully invested")
+        return LinearRows(
+            np.array(g_rows).reshape(-1, n),
+            np.array(h, dtype=float),
+            np.array(e_rows),
+            np.array(e, dtype=float),
+            tuple(labels),
+            tuple(e_labels),
+        )
 
     def satisfied(self, weights: np.ndarray, tol: float = 1e-9) -> bool:
         """Whether ``weights`` meet every bound and group to within ``tol``."""
