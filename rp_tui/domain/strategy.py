@@ -1,11 +1,14 @@
 """One entry point from a window of returns to target weights, for every method.
 
 Used by the live plan and the backtest alike, so what is backtested is what trades.
-Methods: ``erc`` and ``risk-budget`` (Spinu 2013 Newton; constrained: least squares on the
-risk contributions), ``downside-erc`` (the same on the semi-covariance), ``inverse-vol``,
-``hrp`` (López de Prado 2016), ``min-variance`` and ``mean-variance`` (SLSQP). Per-asset
-bounds and asset-class groups apply to all; inverse-vol and HRP are projected onto them.
-Volatility targeting then scales the risky weights (the rest is cash).
+Methods: ``erc`` (equal risk budgets: any ``budget`` values are ignored, and the result says
+so) and ``risk-budget`` (the assets' budgets), both by Spinu's (2013) Newton and, when
+constraints bind, as the risk-budgeting portfolio restricted to the constraints (Richard &
+Roncalli 2019; see :mod:`rp_tui.domain.optimize`); ``downside-erc`` (ERC on the
+semi-covariance), ``inverse-vol``, ``hrp`` (López de Prado 2016), ``min-variance`` and
+``mean-variance`` (quadratic programmes). Per-asset bounds and asset-class groups apply to
+all; inverse-vol and HRP are projected onto them. Volatility targeting then scales the risky
+weights (the rest is cash).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from rp_tui.domain.metrics import TRADING_DAYS
 from rp_tui.domain.names import METHODS
 
 RISK_BUDGETING = ("erc", "risk-budget", "downside-erc")
+EQUAL_BUDGETS = ("erc", "downside-erc")  # equal risk contributions by definition
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,8 @@ class AllocationSpec:
         estimator: ``sample``, ``ewma`` or ``ledoit-wolf`` (see :mod:`covariance`).
         half_life: EWMA half-life, trading days.
         returns: ``simple`` or ``log`` daily returns.
-        budgets: risk budgets ``(n_assets,)`` (normalised); ``None`` = equal.
+        budgets: risk budgets ``(n_assets,)`` (normalised), used by ``risk-budget`` only;
+            ``None`` = equal.
         constraints: bounds and groups; ``None`` = long-only, fully invested only.
         downside_threshold: daily return below which ``downside-erc`` counts risk.
         risk_aversion: λ of ``mean-variance`` (μ and Σ annualised).
@@ -67,10 +72,16 @@ class Allocation:
         weights: risky weights ``(n_assets,)``; sum 1, or less after volatility targeting.
         covariance: the daily covariance used (semi-covariance for downside-erc).
         risk_contributions: shares of variance under ``covariance``, sum 1.
-        budgets: the risk budgets aimed at, ``(n_assets,)`` summing to 1.
+        budgets: the risk budgets aimed at, ``(n_assets,)`` summing to 1: the assets'
+            budgets under ``risk-budget``, else equal (``1/n``; for methods that do not
+            budget risk, the reference the contributions are compared with).
         exact: risk contributions equal the budgets (False when constraints bind, or the
             method does not budget risk).
         scale: the volatility-targeting multiplier applied (1 = none).
+        budgets_ignored: the spec carried ``budgets`` but the method did not use them (every
+            method but ``risk-budget``; ``erc`` and ``downside-erc`` use equal budgets).
+        notes: sentences for the user about how the targets were built: budgets ignored,
+            constraints binding, weights projected onto the constraints. Empty when none.
     """
 
     weights: np.ndarray
@@ -79,17 +90,32 @@ class Allocation:
     budgets: np.ndarray
     exact: bool
     scale: float = 1.0
+    budgets_ignored: bool = False
+    notes: tuple[str, ...] = ()
 
 
-def _budgets(spec: AllocationSpec, n: int) -> np.ndarray:
+def _budgets(spec: AllocationSpec, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The budgets aimed at, and a note when the spec's budgets are not used."""
+    if spec.method != "risk-budget":
+        if spec.budgets is None:
+            return np.full(n, 1.0 / n), ()
+        given = " ".join(f"{x:g}" for x in np.asarray(spec.budgets, dtype=float))
+        why = (
+            "gives every asset the same risk budget"
+            if spec.method in EQUAL_BUDGETS
+            else "does not budget risk"
+        )
+        note = (
+            f"method {spec.method} {why}: the assets' budget values ({given}) are ignored; "
+            'method "risk-budget" uses them'
+        )
+        return np.full(n, 1.0 / n), (note,)
     if spec.budgets is None:
-        if spec.method == "risk-budget":
-            raise AllocationError("method risk-budget needs a budget for every asset")
-        return np.full(n, 1.0 / n)
+        raise AllocationError("method risk-budget needs a budget for every asset")
     b = np.asarray(spec.budgets, dtype=float)
     if b.shape != (n,) or not np.all(b > 0):
         raise AllocationError("risk budgets must be positive, one per asset")
-    return b / b.sum()
+    return b / b.sum(), ()
 
 
 def allocate(
@@ -119,7 +145,7 @@ def allocate(
         raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
     n = r.shape[1]
     constraints = spec.constraints or Constraints.unbounded(n)
-    budgets = _budgets(spec, n)
+    budgets, notes = _budgets(spec, n)
     method = spec.method
     if method == "downside-erc":
         cov = semi_covariance(r, spec.downside_threshold)
@@ -131,12 +157,15 @@ def allocate(
         w = erc_weights(cov, budgets, previous)
         exact = True
         if constraints.binding_possible and not constraints.satisfied(w):
-            w = optimize.constrained_risk_budget_weights(cov, budgets, constraints, w)
-            exact = False
-    elif method == "inverse-vol":
-        w = optimize.project_weights(inverse_vol_weights(cov), constraints)
-    elif method == "hrp":
-        w = optimize.project_weights(hrp_weights(cov), constraints)
+            bounded = optimize.constrained_risk_budget(cov, budgets, constraints, w)
+            w, exact = bounded.weights, False
+            binding = f" ({', '.join(bounded.binding)})" if bounded.binding else ""
+            notes += (f"constraints bind{binding}: risk contributions differ from the budgets",)
+    elif method in ("inverse-vol", "hrp"):
+        raw = inverse_vol_weights(cov) if method == "inverse-vol" else hrp_weights(cov)
+        w = optimize.project_weights(raw, constraints)
+        if w is not raw:
+            notes += (f"{method} weights moved to the nearest weights meeting the constraints",)
     elif method == "min-variance":
         w = optimize.min_variance_weights(cov, constraints)
     elif method == "mean-variance":
@@ -147,7 +176,8 @@ def allocate(
 
     rc = risk_contributions(w, cov)
     scale = volatility_scale(w, cov, spec.target_volatility, spec.max_gross)
-    return Allocation(w * scale, cov, rc, budgets, exact, scale)
+    ignored = spec.budgets is not None and method != "risk-budget"
+    return Allocation(w * scale, cov, rc, budgets, exact, scale, ignored, notes)
 
 
 def volatility_scale(

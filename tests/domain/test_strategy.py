@@ -94,13 +94,133 @@ def test_group_and_bound_constraints_hold(returns):
         assert w[3] == pytest.approx(0.25, abs=1e-9) and w[4] == pytest.approx(0.25, abs=1e-9)
 
 
-def test_binding_bounds_give_the_closest_risk_budget(returns):
+def test_binding_bounds_give_the_risk_budget_restricted_to_them(returns):
     free = allocate(returns, AllocationSpec("erc"))
     capped = allocate(returns, AllocationSpec("erc", constraints=bounded(0.0, 0.21)))
     assert free.weights.max() > 0.21 and not capped.exact
     assert capped.weights.max() <= 0.21 + 1e-9 and capped.weights.sum() == pytest.approx(1.0)
     spread = np.ptp(risk_contributions(capped.weights, free.covariance))
     assert spread < np.ptp(risk_contributions(np.full(5, 0.2), free.covariance))
+    np.testing.assert_allclose(capped.weights[3:], 0.21, atol=1e-12)  # VLUE binds once USMV does
+    assert capped.notes == (
+        "constraints bind (USMV max 0.21, VLUE max 0.21): risk contributions differ from the "
+        "budgets",
+    )
+
+
+MEMBERS = np.array([1, 1, 0, 0, 0], bool)  # MTUM and QUAL
+BINDING = {  # issue #10 item 7: each of these made erc fail ("Positive directional derivative")
+    "MTUM min 0.3": Constraints(np.array([0.3, 0, 0, 0, 0]), np.ones(5), (), NAMES),
+    "USMV max 0.1": Constraints(np.zeros(5), np.array([1, 1, 1, 0.1, 1]), (), NAMES),
+    "group MTUM+QUAL max 0.3": Constraints(
+        np.zeros(5), np.ones(5), (Group("momentum-quality", MEMBERS, 0.0, 0.3),), NAMES
+    ),
+}
+
+
+def _skfolio_bounded(returns, constraints):
+    skfolio = pytest.importorskip("skfolio.optimization")
+    kwargs = {"min_weights": constraints.lower, "max_weights": constraints.upper}
+    if constraints.groups:
+        g = constraints.groups[0]
+        kwargs["groups"] = [np.where(g.members, "g", "rest").tolist()]
+        kwargs["linear_constraints"] = [f"g <= {g.upper}"]
+    return skfolio.RiskBudgeting(**kwargs).fit(returns).weights_
+
+
+@pytest.mark.parametrize("case", sorted(BINDING))
+def test_erc_under_a_binding_constraint_is_the_constrained_risk_budget(returns, case):
+    constraints = BINDING[case]
+    result = allocate(returns, AllocationSpec("erc", constraints=constraints))
+    w = result.weights
+    assert constraints.satisfied(w, tol=1e-9) and not result.exact
+    assert result.notes[-1].startswith("constraints bind (")
+    if case == "MTUM min 0.3":
+        assert w[0] == pytest.approx(0.3, abs=1e-12)
+    elif case == "USMV max 0.1":
+        assert w[3] == pytest.approx(0.1, abs=1e-12)
+    else:
+        assert w[MEMBERS].sum() == pytest.approx(0.3, abs=1e-12)
+    # the same homogeneous problem as skfolio's RiskBudgeting (a conic solver, ~1e-5)
+    np.testing.assert_allclose(w, _skfolio_bounded(returns, constraints), atol=5e-5)
+    # KKT: within a block of assets that share their binding constraints, each risk
+    # contribution is its budget less one common multiple of its weight, RC_i = b_i − ν·w_i
+    rc = risk_contributions(w, result.covariance)
+    free = MEMBERS if case.startswith("group") else ~np.isin(np.arange(5), [0, 3])
+    nu = (0.2 - rc[free]) / w[free]
+    np.testing.assert_allclose(nu, nu.mean(), rtol=1e-8)
+    rest = ~MEMBERS if case.startswith("group") else None
+    if rest is not None:
+        nu_rest = (0.2 - rc[rest]) / w[rest]
+        np.testing.assert_allclose(nu_rest, nu_rest.mean(), rtol=1e-8)
+
+
+@pytest.mark.parametrize("case", sorted(BINDING))
+@pytest.mark.parametrize(
+    "method",
+    ["erc", "risk-budget", "downside-erc", "inverse-vol", "hrp", "min-variance", "mean-variance"],
+)
+def test_no_method_fails_on_feasible_binding_constraints(returns, case, method):
+    constraints = BINDING[case]
+    budgets = np.array([0.4, 0.15, 0.15, 0.15, 0.15])
+    result = allocate(returns, AllocationSpec(method, budgets=budgets, constraints=constraints))
+    assert constraints.satisfied(result.weights, tol=1e-9)
+    assert np.all(result.weights >= 0.0)
+
+
+def test_erc_ignores_the_budgets_and_says_so(returns):
+    """Issue #10 item 6: under erc the budget values used to give RCs 40/15/15/15/15."""
+    budgets = np.array([0.4, 0.15, 0.15, 0.15, 0.15])
+    for method in ("erc", "downside-erc"):
+        result = allocate(returns, AllocationSpec(method, budgets=budgets))
+        np.testing.assert_allclose(result.risk_contributions, 0.2, rtol=1e-8)
+        np.testing.assert_allclose(result.budgets, 0.2)
+        assert result.exact and result.budgets_ignored
+        assert result.notes == (
+            f"method {method} gives every asset the same risk budget: the assets' budget "
+            'values (0.4 0.15 0.15 0.15 0.15) are ignored; method "risk-budget" uses them',
+        )
+    budgeted = allocate(returns, AllocationSpec("risk-budget", budgets=budgets))
+    np.testing.assert_allclose(budgeted.risk_contributions, budgets, rtol=1e-8)
+    assert not budgeted.budgets_ignored and budgeted.notes == ()
+    plain = allocate(returns, AllocationSpec("erc"))
+    assert not plain.budgets_ignored and plain.notes == ()
+    assert allocate(returns, AllocationSpec("hrp", budgets=budgets)).budgets_ignored
+
+
+EVERYTHING = np.ones(2, bool)
+
+
+@pytest.mark.parametrize(
+    ("cov", "constraints", "answer"),
+    [  # one asset class holding every asset at exactly 100 %, plus minimums: SLSQP used to
+        # stop with "Inequality constraints incompatible" on these feasible sets
+        (
+            np.array([[8e-4, -3e-4], [-3e-4, 2.3e-4]]),
+            Constraints(
+                np.array([0.83, 0.11]), np.array([0.88, 0.47]), (Group("all", EVERYTHING, 1, 1),)
+            ),
+            [0.83, 0.17],
+        ),
+        (
+            np.array([[2e-4, 2.07e-4], [2.07e-4, 2.16e-4]]),
+            Constraints(np.array([0.74, 0.08]), np.ones(2), (Group("all", EVERYTHING, 1, 1),)),
+            [0.92, 0.08],
+        ),
+    ],
+)
+def test_quadratic_programmes_solve_degenerate_feasible_sets(cov, constraints, answer):
+    from rp_tui.domain import optimize
+
+    # both minima are corner solutions: w1 unconstrained would be 0.325 and 4.5
+    np.testing.assert_allclose(optimize.min_variance_weights(cov, constraints), answer, atol=1e-12)
+    w = optimize.mean_variance_weights(np.array([0.0, 0.0]), cov, 4.0, constraints)
+    np.testing.assert_allclose(w, answer, atol=1e-12)
+    projected = optimize.project_weights(np.array([0.5, 0.5]), constraints)
+    assert constraints.satisfied(projected, 1e-12)
+    np.testing.assert_allclose(
+        projected, [max(0.5, constraints.lower[0]), 1 - max(0.5, constraints.lower[0])], atol=1e-12
+    )
 
 
 @pytest.mark.parametrize(
