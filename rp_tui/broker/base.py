@@ -51,6 +51,35 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """One position the account holds, listed in portfolio.toml or not.
+
+    Attributes:
+        symbol: ticker.
+        quantity: shares held (negative when short).
+        price: last price in the listing currency (a fresh quote for portfolio assets, the
+            broker's mark otherwise); NaN when none.
+        currency: listing currency.
+        exchange: where orders are routed (``SMART`` when the broker names none).
+        primary_exchange: the listing exchange, "" when unknown.
+        average_cost: cost per share in the listing currency, commissions included (IBKR's
+            ``averageCost``; the demo's running average of its buys); NaN when unknown.
+        con_id: IBKR contract id (0 for the demo).
+        in_portfolio: whether portfolio.toml lists the symbol.
+    """
+
+    symbol: str
+    quantity: float
+    price: float
+    currency: str
+    exchange: str
+    primary_exchange: str
+    average_cost: float
+    con_id: int = 0
+    in_portfolio: bool = True
+
+
+@dataclass(frozen=True)
 class AccountSnapshot:
     """An account at one moment.
 
@@ -60,14 +89,18 @@ class AccountSnapshot:
         base_currency: currency of ``cash`` and NAV.
         as_of: ISO date (or timestamp) of the prices.
         cash: cash in base currency.
-        quantities: shares held per symbol.
-        prices: last price per symbol in its listing currency.
+        quantities: shares held per symbol: every portfolio asset (0 when not held) and
+            every other symbol the account holds.
+        prices: last price per symbol of ``quantities`` in its listing currency (NaN when
+            none arrived).
         fx: base currency per unit of each currency (the base itself maps to 1.0).
         blocked: symbols whose orders must not be sent, with the reason (a missing, zero,
-            NaN or stale price; an unknown contract).
+            NaN or stale price; an unknown contract; a working order).
         quote_kinds: what kind of price arrived per symbol: ``live``, ``delayed``,
             ``close`` (the demo's historical close) or ``portfolio`` (TWS's mark only).
-        cash_by_currency: cash per currency, each in its own currency.
+        cash_by_currency: cash per currency the broker reports, each in its own currency.
+        holdings: one :class:`Holding` per position held (quantity ≠ 0), in or outside the
+            portfolio, with its listing and average cost.
     """
 
     broker: str
@@ -81,6 +114,7 @@ class AccountSnapshot:
     blocked: dict[str, str] = field(default_factory=dict)
     quote_kinds: dict[str, str] = field(default_factory=dict)
     cash_by_currency: dict[str, float] = field(default_factory=dict)
+    holdings: tuple[Holding, ...] = ()
 
 
 @dataclass(frozen=True)

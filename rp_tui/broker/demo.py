@@ -19,6 +19,7 @@ import numpy as np
 
 from rp_tui.broker.base import (
     AccountSnapshot,
+    Holding,
     OrderOutcome,
     OrderRequest,
     PreparedOrder,
@@ -30,7 +31,7 @@ from rp_tui.broker.crash_points import crash_point
 from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.errors import BrokerError
-from rp_tui.inputs.portfolio import Execution
+from rp_tui.inputs.portfolio import Asset, Execution
 from rp_tui.inputs.prices import PriceHistory
 from rp_tui.state.demo_account import (
     STATE_VERSION,
@@ -103,6 +104,7 @@ class DemoBroker:
         path: state file; default :func:`state_path`.
         universe: every bundled price series (``session.universe``), to value holdings
             outside the portfolio; default ``history``.
+        assets: the portfolio's assets (their listing is shown in the holdings).
         limits: pre-trade caps and the price band (``[safety]``).
         execution: ``[execution]`` (fill timeout, unfilled); demo orders never stay open.
         log: the trade log (default location when ``None``).
@@ -121,8 +123,10 @@ class DemoBroker:
         limits: SafetyLimits | None = None,
         execution: Execution | None = None,
         log: TradeLog | None = None,
+        assets: Sequence[Asset] = (),
     ):
         self.history, self.fees, self.base_currency = history, fees, base_currency
+        self.assets = tuple(assets)
         self.path = path or state_path()
         self.universe = universe or history
         self.limits = limits or SafetyLimits()
@@ -167,20 +171,50 @@ class DemoBroker:
         return math.nan
 
     async def snapshot(self) -> AccountSnapshot:
-        """Cash and holdings, valued at the history's last close."""
+        """Cash and every holding, valued at the history's last close; a symbol held but not
+        in the portfolio is priced from the bundled universe (blocked when it has none).
+
+        Raises:
+            BrokerError: the account file is unreadable or disagrees with the trade log.
+        """
         state = self._load()
-        held = state["quantities"]
+        held, costs = state["quantities"], state["average_costs"]
+        portfolio = self.history.symbols
+        others = [s for s, q in held.items() if q and s not in portfolio]
+        symbols = [*portfolio, *others]
+        prices = {s: self._close(s) for s in symbols}
+        listing = {a.symbol: a for a in self.assets}
+        holdings = tuple(
+            Holding(
+                symbol=s,
+                quantity=held[s],
+                price=prices[s],
+                currency=state["base_currency"],
+                exchange=listing[s].exchange if s in listing else "SMART",
+                primary_exchange=listing[s].primary_exchange if s in listing else "",
+                average_cost=costs.get(s, math.nan),
+                in_portfolio=s in portfolio,
+            )
+            for s in symbols
+            if held.get(s, 0.0)
+        )
         return AccountSnapshot(
             broker=self.kind,
             account=state["account"],
             base_currency=state["base_currency"],
             as_of=self.history.as_of,
             cash=state["cash"],
-            quantities={s: held.get(s, 0.0) for s in self.history.symbols},
-            prices=dict(zip(self.history.symbols, self.history.closes[-1], strict=True)),
+            quantities={s: held.get(s, 0.0) for s in symbols},
+            prices=prices,
             fx={state["base_currency"]: 1.0},
-            quote_kinds=dict.fromkeys(self.history.symbols, "close"),
+            blocked={
+                s: f"{s}: no price in {self.universe.source}; orders blocked"
+                for s in others
+                if not prices[s] > 0
+            },
+            quote_kinds=dict.fromkeys(symbols, "close"),
             cash_by_currency={state["base_currency"]: state["cash"]},
+            holdings=holdings,
         )
 
     # -- the execution primitives ------------------------------------------------------

@@ -123,6 +123,7 @@ def make_broker(
             universe=session.universe,
             limits=p.safety,
             execution=p.execution,
+            assets=p.assets,
         )
     if kind == "ibkr":
         from rp_tui.broker.ibkr import IbkrBroker

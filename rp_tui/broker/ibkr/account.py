@@ -5,19 +5,25 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import UTC, datetime
+from typing import Any
 
-from rp_tui.broker.base import AccountSnapshot
+from rp_tui.broker.base import AccountSnapshot, Holding
 from rp_tui.broker.ibkr.ib_values import DONE_STATUSES, QUOTE_TIMEOUT, number
 from rp_tui.errors import BrokerError
 
 
 class AccountMixin:
     """Part of :class:`~rp_tui.broker.ibkr.IbkrBroker`: what the account holds now.
-    Uses ``ib``, ``account``, ``base_currency``, ``contracts`` and ``quotes``; keeps
-    ``_nav`` (NetLiquidation, base currency) for the pre-trade checks."""
+    Uses ``ib``, ``account``, ``base_currency``, ``assets``, ``contracts`` and ``quotes``;
+    keeps ``_nav`` (NetLiquidation, base currency) and ``held_contracts`` (symbol → contract
+    of each position outside the portfolio, to trade it)."""
 
     async def snapshot(self) -> AccountSnapshot:
-        """Cash, FX rates, positions and fresh prices of the configured assets.
+        """Cash per currency, FX rates, every position and fresh prices of the assets.
+
+        Portfolio assets are priced by a fresh quote (TWS's mark when none arrives, and then
+        blocked); positions outside the portfolio come from TWS's portfolio with their
+        contract and mark, and can be traded (their contracts are remembered).
 
         Raises:
             BrokerError: not reachable, unknown contracts, a base currency that differs from
@@ -50,18 +56,20 @@ class AccountMixin:
         if not math.isfinite(cash):
             raise BrokerError(f"account {self.account}: TWS sent no TotalCashValue yet; retry")
         self._nav = nav
-        by_con_id = {item.contract.conId: item for item in self.ib.portfolio(self.account)}
-        if not by_con_id and nav > abs(cash) * 1.001 + 1.0:
+        items = [i for i in self.ib.portfolio(self.account) if i.position]
+        if not items and nav > abs(cash) * 1.001 + 1.0:
             raise BrokerError(
                 f"account {self.account}: NAV {nav:,.2f} but no positions arrived; missing data "
                 "is not a flat position — retry once TWS has sent the portfolio"
             )
+        assets = {self.contracts[a.symbol].conId: a for a in self.assets}
+        by_con_id = {item.contract.conId: item for item in items}
         quantities, marks = {}, {}
-        for symbol, contract in self.contracts.items():
-            item = by_con_id.get(contract.conId)
-            quantities[symbol] = float(item.position) if item else 0.0
-            marks[symbol] = number(item.marketPrice) if item else math.nan
-        quotes = await self.quotes(list(self.contracts))
+        for asset in self.assets:
+            item = by_con_id.get(self.contracts[asset.symbol].conId)
+            quantities[asset.symbol] = float(item.position) if item else 0.0
+            marks[asset.symbol] = number(item.marketPrice) if item else math.nan
+        quotes = await self.quotes([a.symbol for a in self.assets])
         prices, blocked, kinds = {}, {}, {}
         for symbol, quote in quotes.items():
             if quote.price > 0:
@@ -70,11 +78,26 @@ class AccountMixin:
             prices[symbol], kinds[symbol] = marks[symbol], "portfolio"
             reason = "only yesterday's close" if quote.close > 0 else "no bid, ask or last"
             blocked[symbol] = f"{symbol}: {reason} arrived ({quote.kind} data); orders blocked"
+        self.held_contracts = {}
+        for item in items:  # held, but not a portfolio asset: valued at TWS's mark
+            contract, symbol = item.contract, item.contract.symbol
+            if contract.conId in assets:
+                continue
+            if symbol in quantities:
+                blocked[symbol] = (
+                    f"{symbol}: held in more than one listing (conId {contract.conId} too); "
+                    "trade it in TWS"
+                )
+                continue
+            quantities[symbol] = float(item.position)
+            prices[symbol], kinds[symbol] = number(item.marketPrice), "portfolio"
+            self.held_contracts[symbol] = contract
+        holdings = tuple(self._holding(item, assets, prices) for item in items)
         working = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), QUOTE_TIMEOUT)
         for trade in working:  # orders of any client still working: never order twice
             symbol = trade.contract.symbol
             live = trade.orderStatus.status not in DONE_STATUSES
-            if live and symbol in self.contracts and trade.order.account in ("", self.account):
+            if live and symbol in quantities and trade.order.account in ("", self.account):
                 blocked[symbol] = (
                     f"{symbol}: a {trade.order.action} order ({trade.order.orderRef or 'manual'}) "
                     f"is still working, {trade.orderStatus.remaining:g} shares open; no new order"
@@ -96,6 +119,25 @@ class AccountMixin:
             blocked=blocked,
             quote_kinds=kinds,
             cash_by_currency=cash_by_currency,
+            holdings=holdings,
+        )
+
+    def _holding(self, item: Any, assets: dict[int, Any], prices: dict[str, float]) -> Holding:
+        """A portfolio item as a :class:`Holding` (an asset's listing from portfolio.toml)."""
+        contract = item.contract
+        asset = assets.get(contract.conId)
+        symbol = asset.symbol if asset else contract.symbol
+        price = prices.get(symbol, math.nan) if asset else number(item.marketPrice)
+        return Holding(
+            symbol=symbol,
+            quantity=float(item.position),
+            price=price,
+            currency=contract.currency,
+            exchange=asset.exchange if asset else contract.exchange or "SMART",
+            primary_exchange=asset.primary_exchange if asset else contract.primaryExchange,
+            average_cost=number(item.averageCost),
+            con_id=int(contract.conId),
+            in_portfolio=asset is not None,
         )
 
     def fx(self, currency: str) -> float:

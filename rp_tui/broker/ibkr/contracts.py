@@ -13,8 +13,9 @@ from rp_tui.inputs.portfolio import Asset
 class ContractsMixin:
     """Part of :class:`~rp_tui.broker.ibkr.IbkrBroker`: symbol → qualified contract.
 
-    Uses ``ib`` and ``assets``; fills ``contracts`` (symbol → ib_async ``Contract``, routed
-    through the asset's exchange) and ``min_ticks`` (symbol → minTick, listing currency).
+    Uses ``ib``, ``assets`` and ``held_contracts``; fills ``contracts`` (symbol → ib_async
+    ``Contract``, routed through the asset's exchange, or SMART for a position outside the
+    portfolio) and ``min_ticks`` (symbol → minTick, listing currency).
     """
 
     async def qualify(self) -> dict[str, Any]:
@@ -50,15 +51,39 @@ class ContractsMixin:
         return self.contracts
 
     async def prepare_run(self, symbols: Sequence[str]) -> None:
-        """Qualify the contracts of ``symbols`` before a run (cached after the first).
+        """Qualify the contracts of ``symbols`` before a run (cached after the first): the
+        portfolio's assets, and positions held outside the portfolio (by their conId, as
+        TWS's portfolio reports them), routed through SMART.
 
         Raises:
-            BrokerError: an unknown contract, or a symbol IBKR cannot be asked about.
+            BrokerError: an unknown contract, or a symbol neither in the portfolio nor held.
         """
+        from ib_async import Contract
+
         await self.qualify()
-        unknown = [s for s in symbols if s not in self.contracts]
-        if unknown:
-            raise BrokerError(f"{', '.join(unknown)}: not in portfolio.toml; nothing was sent")
+        for symbol in symbols:
+            if symbol in self.contracts:
+                continue
+            held = self.held_contracts.get(symbol) or next(
+                (
+                    i.contract
+                    for i in self.ib.portfolio(self.account)
+                    if i.contract.symbol == symbol and i.position
+                ),
+                None,
+            )
+            if held is None:
+                raise BrokerError(
+                    f"{symbol} is neither in portfolio.toml nor held in {self.account}: "
+                    "nothing was sent"
+                )
+            found = await self.ib.reqContractDetailsAsync(Contract(conId=held.conId))
+            if len(found) != 1:
+                raise BrokerError(f"IBKR does not know conId {held.conId} ({symbol}, error 200)")
+            contract = found[0].contract
+            contract.exchange = "SMART"
+            self.contracts[symbol] = contract
+            self.min_ticks[symbol] = float(found[0].minTick or 0.01)
 
     async def qualify_asset(self, asset: Asset) -> int:
         """The conId of a listing not yet in the portfolio (to accept a new asset).

@@ -64,6 +64,7 @@ class IbkrBroker(
         self.account = ""
         self.contracts: dict[str, Any] = {}
         self.min_ticks: dict[str, float] = {}
+        self.held_contracts: dict[str, Any] = {}
         self.connectivity_lost = False
         self.messages: list[str] = []
         self._nav = math.nan
