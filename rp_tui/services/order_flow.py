@@ -39,6 +39,7 @@ from rp_tui.broker.base import (
     Ticket,
 )
 from rp_tui.broker.crash_points import crash_point
+from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.rebalance import fit_buys
 from rp_tui.domain.safety import OrderCheck, TradingState, check_orders
 from rp_tui.errors import BrokerError
@@ -94,6 +95,8 @@ async def execute_orders(
     await _check(run, to_send, state)
     sells = [leg for leg in to_send if leg.order.side == "SELL"]
     buys = [leg for leg in to_send if leg.order.side == "BUY"]
+    resizing = buys and buy_budget is not None
+    fees = broker.buy_fees([leg.order.symbol for leg in buys]) if resizing else None
     sold = await _send(run, sells)
     unresolved = [leg for leg, outcome in sold if outcome.working or outcome.status == "unknown"]
     if buys and unresolved:
@@ -108,7 +111,7 @@ async def execute_orders(
             * broker.fx(leg.order.currency)
             for leg, _ in sold
         )
-        buys = _resize(run, buys, buy_budget + received)
+        buys = _resize(run, buys, fees, buy_budget + received)
     await _send(run, buys)
     return [run.fills[leg.ref] for leg in legs]
 
@@ -224,11 +227,10 @@ async def _cancel_unfilled(run: Run, tickets: list[Ticket]) -> None:
         await broker.wait(cancelling, CANCEL_WAIT_SECONDS)
 
 
-def _resize(run: Run, buys: list[Leg], budget: float) -> list[Leg]:
-    """Shrink the buys to ``budget`` (base currency) now that the sells are done."""
+def _resize(run: Run, buys: list[Leg], table: FeeTable, budget: float) -> list[Leg]:
+    """Shrink the buys to ``budget`` (base currency) now that the sells are done;
+    ``table`` holds the buys' commission schedules, in their order."""
     broker = run.broker
-    symbols = [leg.order.symbol for leg in buys]
-    table = broker.buy_fees(symbols)
     wanted = np.array([leg.order.quantity for leg in buys])
     prices = np.array([leg.prepared.price for leg in buys])
     fx = np.array([broker.fx(leg.order.currency) for leg in buys])
