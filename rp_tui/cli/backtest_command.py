@@ -10,28 +10,19 @@ from rp_tui.cli.common import open_from_args
 def options_from_args(args: argparse.Namespace, **overrides):
     """The :class:`~rp_tui.services.backtest.BacktestOptions` of the arguments, then
     ``overrides``."""
+    from rp_tui.cli.parser import policy_from_args
     from rp_tui.services.backtest import BacktestOptions
 
     fields = dict(
         start=args.start,
         end=args.end,
-        rebalance=args.rebalance,
         method=args.method,
         lookback=args.lookback,
         fees=args.fees,
-        fractional=args.fractional,
         capital=args.capital,
-        anchor=args.anchor,
-        band=args.band,
-        relative_band=args.relative_band,
-        rebalance_all=args.rebalance_all,
-        mode=args.mode,
         contribution=args.contribution,
         contribution_frequency=args.contribution_frequency,
-        min_trade=args.min_trade,
-        max_commission_ratio=args.max_commission_ratio,
-        slippage_bp=args.slippage_bp,
-        calendar=args.calendar,
+        policy=policy_from_args(args),
         benchmarks=tuple(args.benchmark or ("equal-weight",)),
         fx_path=args.fx,
     )
@@ -54,7 +45,7 @@ def run(args: argparse.Namespace) -> dict:
     check_dates(session.history, args.start, args.end)
     check_capital(session, options)
     report = backtest(session, options)
-    warn_if_never_traded(report, options)
+    warn_if_never_traded(report, options, session.portfolio)
     if args.out:
         write_backtest_outputs(report, args.out)
     doc = report.to_json()

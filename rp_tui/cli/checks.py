@@ -7,7 +7,6 @@ Single values are checked as they are parsed (:mod:`rp_tui.cli.arg_types`).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 import numpy as np
@@ -57,9 +56,13 @@ def check_capital(session, options, lookback: int | None = None) -> None:
     Raises:
         UsageError: it cannot: the backtest would never invest.
     """
+    from rp_tui.services.policy import policy_of
+
     portfolio = session.portfolio
     base = portfolio.base_currency
-    if options.fractional or any(a.currency != base for a in portfolio.assets):
+    if policy_of(portfolio, options.policy).fractional or any(
+        a.currency != base for a in portfolio.assets
+    ):
         return  # fractional shares always invest; foreign prices need FX to compare
     history = session.history
     if options.end:
@@ -83,19 +86,24 @@ def check_capital(session, options, lookback: int | None = None) -> None:
     )
 
 
-def warn_if_never_traded(report, options) -> None:
+def warn_if_never_traded(report, options, portfolio) -> None:
     """Say on stderr when the strategy made no trade at all: its value is its cash."""
+    from rp_tui.services.policy import policy_of
+
     if len(report.result.trades.quantities):
         return
-    causes = []
-    if not options.fractional:
+    policy, causes = policy_of(portfolio, options.policy), []
+    if not policy.fractional:
         causes.append(f"--capital {options.capital:,.2f} may be too small for whole shares")
-    if options.min_trade > 0:
-        causes.append(f"--min-trade {options.min_trade:,.2f} may skip every trade")
-    if math.isfinite(options.max_commission_ratio):
+    if policy.min_trade > 0:
+        causes.append(f"min_trade {policy.min_trade:,.2f} (--min-trade) may skip every trade")
+    if policy.max_commission_ratio > 0:
         causes.append(
-            f"--max-commission-ratio {options.max_commission_ratio:g} may skip every trade"
+            f"max_commission_ratio {policy.max_commission_ratio:g} (--max-commission-ratio) "
+            "may skip every trade"
         )
+    if policy.skip_uneconomic:
+        causes.append("skip_uneconomic (--skip-uneconomic) may skip every trade")
     why = f" ({'; '.join(causes)})" if causes else ""
     print(
         f"rp-tui: warning: the strategy never traded{why}: its value is its starting cash",

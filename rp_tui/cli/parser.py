@@ -9,7 +9,7 @@ import argparse
 
 from rp_tui import __version__
 from rp_tui.cli.arg_types import benchmark, iso_date, listed, listed_ranged, ranged
-from rp_tui.domain.names import FEE_PLANS, FREQUENCIES, METHODS
+from rp_tui.domain.names import ANCHORS, FEE_PLANS, FREQUENCIES, METHODS, MODES
 
 _PORT, _CLIENT_ID = ranged("broker.port", int), ranged("broker.client_id", int)
 
@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(an IBKR connection is read-only).",
     )
     broker_options(plan)
+    cash_flow_options(plan)
+    policy_options(plan)
     output(plan)
 
     rebalance = commands.add_parser(
@@ -106,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         "codes: 0 done, 1 some orders failed or remain open, 2 bad input or refused.",
     )
     broker_options(rebalance)
+    cash_flow_options(rebalance)
+    policy_options(rebalance)
     rebalance.add_argument("--execute", action="store_true", help="send the orders")
     rebalance.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     rebalance.add_argument(
@@ -199,12 +203,11 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         )
         backtest.add_argument(
             "--band",
-            type=listed_ranged("strategy.band"),
+            type=listed_ranged("rebalancing.band"),
             metavar="B,…",
             help="drift bands, fractions (default: config)",
         )
     else:
-        backtest.add_argument("--rebalance", choices=FREQUENCIES, help="default: config")
         backtest.add_argument("--method", choices=METHODS, help="default: config")
         backtest.add_argument(
             "--lookback",
@@ -212,34 +215,7 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
             metavar="N",
             help="daily returns per covariance window (default: config)",
         )
-        backtest.add_argument(
-            "--band",
-            type=ranged("strategy.band"),
-            metavar="B",
-            help="drift band, a fraction (default: config)",
-        )
-    backtest.add_argument(
-        "--anchor",
-        choices=("last", "first"),
-        default="last",
-        help="trade on the last (default) or first trading day of a period",
-    )
-    backtest.add_argument(
-        "--relative-band",
-        action="store_true",
-        help="read --band as a fraction of each target, not of NAV",
-    )
-    backtest.add_argument(
-        "--rebalance-all",
-        action="store_true",
-        help="once one asset leaves its band, trade all back to target",
-    )
-    backtest.add_argument(
-        "--mode",
-        choices=("full", "buy-only"),
-        default="full",
-        help="buy-only: never sell, spend cash on the most underweight",
-    )
+    policy_options(backtest, grid)
     backtest.add_argument(
         "--contribution",
         type=ranged("backtest.contribution"),
@@ -251,36 +227,16 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         "--contribution-frequency", choices=FREQUENCIES, help="default: the rebalance frequency"
     )
     backtest.add_argument(
-        "--min-trade",
-        type=ranged("backtest.min_trade"),
-        default=0.0,
-        metavar="X",
-        help="skip trades smaller than X (base currency)",
-    )
-    backtest.add_argument(
-        "--max-commission-ratio",
-        type=ranged("backtest.max_commission_ratio"),
-        default=float("inf"),
-        metavar="F",
-        help="skip a trade whose commission exceeds F of its value",
-    )
-    backtest.add_argument(
         "--slippage-bp",
         type=ranged("backtest.slippage_bp"),
-        default=0.0,
         metavar="BP",
-        help="fills this many basis points worse than the close",
+        help="fills this many basis points worse than the close (default 0)",
     )
     backtest.add_argument(
         "--fx",
         metavar="CSV",
         help="FX rates for listings in other "
         "currencies: Date, then base currency per unit of each currency",
-    )
-    backtest.add_argument(
-        "--calendar",
-        metavar="MIC",
-        help="exchange calendar (XNYS, XLON…) or 'file' for the price dates",
     )
     backtest.add_argument(
         "--benchmark",
@@ -291,12 +247,130 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
     )
     backtest.add_argument("--fees", choices=FEE_PLANS, help="commission model (default: config)")
     backtest.add_argument(
-        "--fractional", action="store_true", help="trade fractional shares (default: whole shares)"
-    )
-    backtest.add_argument(
         "--capital",
         type=ranged("backtest.capital"),
         default=100_000.0,
         metavar="X",
         help="starting cash in base currency (default: 100000)",
     )
+
+
+def cash_flow_options(sub: argparse.ArgumentParser) -> None:
+    """``--deposit`` / ``--withdraw``: cash the plan spends or raises, base currency."""
+    flow = sub.add_mutually_exclusive_group()
+    flow.add_argument(
+        "--deposit",
+        type=ranged("plan.deposit"),
+        metavar="X",
+        help="cash arriving now, spent by the policy (buy-only: most underweight first)",
+    )
+    flow.add_argument(
+        "--withdraw",
+        type=ranged("plan.withdraw"),
+        metavar="X",
+        help="cash to raise, selling the most overweight first, fees included",
+    )
+
+
+def cash_flow(args: argparse.Namespace) -> float:
+    """``--deposit X`` as +X, ``--withdraw X`` as −X, neither as 0 (base currency)."""
+    return (getattr(args, "deposit", None) or 0.0) - (getattr(args, "withdraw", None) or 0.0)
+
+
+def policy_options(sub: argparse.ArgumentParser, grid: bool = False) -> None:
+    """Overrides of ``[rebalancing]`` (the policy the plan and the backtest share); each
+    defaults to the file's value. ``grid``: ``--band`` and ``--rebalance`` come as lists."""
+    group = sub.add_argument_group("rebalancing policy (default: [rebalancing] in the config)")
+    if not grid:
+        group.add_argument(
+            "--rebalance",
+            dest="frequency",
+            choices=FREQUENCIES,
+            help="how often a rebalance is due",
+        )
+        group.add_argument(
+            "--band", type=ranged("rebalancing.band"), metavar="B", help="drift band, a fraction"
+        )
+    group.add_argument("--anchor", choices=ANCHORS, help="last or first trading day of a period")
+    group.add_argument(
+        "--calendar", metavar="MIC", help="exchange calendar (XNYS, XLON…) or 'file'"
+    )
+    group.add_argument(
+        "--min-interval-days",
+        type=ranged("rebalancing.min_interval_days", int),
+        metavar="N",
+        help="no rebalance within N days of the last one that traded (0 = off)",
+    )
+    group.add_argument(
+        "--relative-band",
+        dest="band_kind",
+        action="store_const",
+        const="relative",
+        help="read the band as a fraction of each target, not of NAV",
+    )
+    group.add_argument(
+        "--rebalance-all",
+        dest="trade",
+        action="store_const",
+        const="all",
+        help="once one asset leaves its band, trade all back to target",
+    )
+    group.add_argument(
+        "--mode", choices=MODES, help="buy-only never sells; sell-only only raises cash"
+    )
+    group.add_argument(
+        "--min-trade",
+        type=ranged("rebalancing.min_trade"),
+        metavar="X",
+        help="skip trades smaller than X (base currency)",
+    )
+    group.add_argument(
+        "--max-commission-ratio",
+        type=ranged("backtest.max_commission_ratio"),
+        metavar="F",
+        help="skip a trade whose commission exceeds F of its value",
+    )
+    group.add_argument(
+        "--skip-uneconomic",
+        action="store_const",
+        const=True,
+        help="skip a trade whose commission exceeds the drift cost it removes",
+    )
+    group.add_argument(
+        "--cash-buffer",
+        type=ranged("rebalancing.cash_buffer"),
+        metavar="F",
+        help="cash kept aside, a fraction of NAV",
+    )
+    group.add_argument(
+        "--fractional",
+        action="store_const",
+        const=True,
+        help="trade fractional shares (default: whole shares)",
+    )
+
+
+def policy_from_args(args: argparse.Namespace):
+    """The :class:`~rp_tui.services.policy.PolicyOverrides` of the parsed arguments."""
+    from rp_tui.services.policy import PolicyOverrides
+
+    names = (
+        "frequency",
+        "anchor",
+        "calendar",
+        "min_interval_days",
+        "band",
+        "band_kind",
+        "trade",
+        "mode",
+        "min_trade",
+        "max_commission_ratio",
+        "skip_uneconomic",
+        "cash_buffer",
+        "fractional",
+        "slippage_bp",
+    )
+    values = {name: getattr(args, name, None) for name in names}
+    if isinstance(values["band"], tuple):  # a sweep's grid: each point sets its own
+        values["band"] = None
+    return PolicyOverrides(**values)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from rp_tui.cli.common import broker_from_args, close, open_from_args
+from rp_tui.cli.parser import cash_flow, policy_from_args
 from rp_tui.cli.render import print_plan
 
 
@@ -16,7 +17,9 @@ def run(args: argparse.Namespace) -> dict:
     session = open_from_args(args)
     broker = broker_from_args(session, args, read_only=True)
     try:
-        plan = asyncio.run(build_plan(session, broker))
+        plan = asyncio.run(
+            build_plan(session, broker, overrides=policy_from_args(args), cash_flow=cash_flow(args))
+        )
     finally:
         close(broker)
     if args.format == "text":

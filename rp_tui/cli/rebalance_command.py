@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from dataclasses import asdict
 
 from rp_tui.cli.common import CommandExit, broker_from_args, close, open_from_args
+from rp_tui.cli.parser import cash_flow, policy_from_args
 from rp_tui.cli.render import print_plan
 from rp_tui.errors import UserError
 
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> dict:
     broker = broker_from_args(session, args, read_only=not args.execute)
 
     async def plan_and_send() -> tuple[object, list]:
-        plan = await build_plan(session, broker)
+        plan = await build_plan(
+            session, broker, overrides=policy_from_args(args), cash_flow=cash_flow(args)
+        )
         if args.format == "text":
             print_plan(plan)
         if not args.execute or not plan.orders:

@@ -25,16 +25,14 @@ def run(args: argparse.Namespace) -> list:
         check_writable(args.out, directory=False)  # before the work, not after
     session = open_session(args.config, args.prices)  # validates before any worker starts
     check_dates(session.history, args.start, args.end)
-    s = session.portfolio.strategy
+    s, policy = session.portfolio.strategy, session.portfolio.rebalancing
     points = grid(
         args.lookback or (s.lookback,),
-        args.band or (s.band,),
+        args.band or (policy.band,),
         args.method or (s.method,),
-        args.rebalance or (s.rebalance,),
+        args.rebalance or (policy.frequency,),
     )
-    options = options_from_args(
-        args, benchmarks=(), lookback=None, band=None, method=None, rebalance=None
-    )
+    options = options_from_args(args, benchmarks=(), lookback=None, method=None)
     check_capital(session, options, min(p.lookback for p in points))
     show = args.format == "text" and sys.stderr.isatty()
 

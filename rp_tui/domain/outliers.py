@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-OUTLIER_METHODS = ("off", "winsorize", "mad")
+from rp_tui.domain.names import OUTLIER_METHODS
+
 MAD_TO_SIGMA = 1.4826  # 1 / Φ⁻¹(3/4): MAD → standard deviation for normal data
 
 

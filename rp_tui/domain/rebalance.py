@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rp_tui.domain.drift_cost import drift_cost_removed
 from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.fx_conversion import order_conversion_fee
+from rp_tui.domain.names import MODES
 from rp_tui.domain.sizing_checks import Account, finish_orders
 
 _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
-
-
-MODES: tuple[str, ...] = ("full", "buy-only", "sell-only")
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,12 @@ class RebalanceRules:
             value it moves towards target (``inf`` = never skip).
         slippage_bp: fills this many basis points worse than the reference price.
         fx_rate_of_value: currency-conversion commission, a fraction of the base-currency
-            value converted (IBKR IDEALPRO: 0.00002 = 0.2 bp), charged on the net flow into
-            or out of the assets quoted in another currency (``foreign``).
-        fx_minimum: its minimum per rebalance with a conversion, base currency.
+            value converted (IBKR IDEALPRO: 0.00002 = 0.2 bp), charged on each foreign
+            currency's net flow (``currency_groups``).
+        fx_minimum: its minimum per conversion, base currency.
+        skip_uneconomic: skip a trade whose commission exceeds the drift cost it removes
+            (:mod:`rp_tui.domain.drift_cost`; needs the covariance), with ``risk_aversion``
+            the investor's λ.
     """
 
     band: float = 0.0
@@ -64,6 +67,8 @@ class RebalanceRules:
     slippage_bp: float = 0.0
     fx_rate_of_value: float = 0.0
     fx_minimum: float = 0.0
+    skip_uneconomic: bool = False
+    risk_aversion: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -158,30 +163,39 @@ def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
     return np.maximum(gaps - level, 0.0)
 
 
-def _kept(q, exec_prices, fx, fees, rules) -> np.ndarray:
-    """``(n_assets,)`` bool: orders that pass the minimum size and the commission ratio."""
+def _kept(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
+    """``(n_assets,)`` bool: orders that pass the minimum size, the commission ratio and (with
+    ``worth``, the drift cost each trade removes) the economic test."""
     value = np.abs(q) * exec_prices * fx
     keep = value >= rules.min_trade_value
-    if math.isfinite(rules.max_commission_ratio):
+    if math.isfinite(rules.max_commission_ratio) or worth is not None:
         commission = fees.commission(q, exec_prices) * fx
         keep &= commission <= rules.max_commission_ratio * value
+        if worth is not None:
+            keep &= commission <= worth(q)
     return keep
 
 
-def _skip_small(q, exec_prices, fx, fees, rules) -> np.ndarray:
-    """Drop trades below the minimum size or whose commission is too dear for what they move."""
-    if rules.min_trade_value <= 0 and not math.isfinite(rules.max_commission_ratio):
+def _skip_small(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
+    """Drop trades below the minimum size, too dear for what they move, or (``worth``) that
+    cost more than the drift they remove."""
+    if (
+        rules.min_trade_value <= 0
+        and not math.isfinite(rules.max_commission_ratio)
+        and worth is None
+    ):
         return q
-    return np.where(_kept(q, exec_prices, fx, fees, rules), q, 0.0)
+    return np.where(_kept(q, exec_prices, fx, fees, rules, worth), q, 0.0)
 
 
-def _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules) -> float:
-    """Commission on converting the net foreign flow (an upper bound before buys shrink)."""
-    if foreign is None or not rules.fx_rate_of_value or not np.any(foreign):
+def _conversion_fee(signed, buy_prices, sell_prices, fx, groups, rules) -> float:
+    """IDEALPRO commission of the orders' conversions: one per foreign currency with a net
+    flow (:func:`rp_tui.domain.fx_conversion.order_conversion_fee`), base currency."""
+    if groups is None or not (rules.fx_rate_of_value or rules.fx_minimum):
         return 0.0
-    prices = np.where(signed > 0, buy_prices, sell_prices)
-    flow = float(np.abs((signed * prices * fx)[np.asarray(foreign, dtype=bool)].sum()))
-    return max(rules.fx_rate_of_value * flow, rules.fx_minimum) if flow > 0 else 0.0
+    return order_conversion_fee(
+        signed, buy_prices, sell_prices, fx, groups, rules.fx_rate_of_value, rules.fx_minimum
+    )
 
 
 def _raise_in_full(sells, held, values, target_values, allowed, reserve, cash, prices, fx, fees):
@@ -212,7 +226,9 @@ def plan_rebalance(
     fx: np.ndarray | None = None,
     frozen: np.ndarray | None = None,
     withdraw: float = 0.0,
-    foreign: np.ndarray | None = None,
+    currency_groups: np.ndarray | None = None,
+    covariance: np.ndarray | None = None,
+    must_trade: np.ndarray | None = None,
 ) -> RebalancePlan:
     """Size the orders that bring holdings to ``targets`` under ``rules``.
 
@@ -228,15 +244,21 @@ def plan_rebalance(
             their price still values the holding.
         withdraw: cash to set aside for a withdrawal, base currency: targets are sized on
             ``NAV − withdraw`` and ``cash_after`` still contains it.
-        foreign: ``(n_assets,)`` bool, listings quoted in another currency than the base
-            (their net flow pays ``rules.fx_rate_of_value``).
+        currency_groups: ``(n_assets,)`` int from
+            :func:`rp_tui.domain.fx_conversion.currency_groups` (−1 for the base currency):
+            each foreign currency's net flow is one conversion paying ``rules.fx_*``.
+        covariance: ``(n_assets, n_assets)`` covariance of daily returns; needed by
+            ``rules.skip_uneconomic`` (the drift cost a trade removes).
+        must_trade: ``(n_assets,)`` bool, assets traded to target whatever their band (a
+            holding outside the portfolio that the policy sells to zero).
 
     Returns:
         A :class:`RebalancePlan`. Sells never exceed holdings; buys plus all commissions never
         exceed cash after sales less the buffer (and never make cash negative).
 
     Raises:
-        ValueError: a non-finite or non-positive price, or NAV ≤ 0.
+        ValueError: a non-finite or non-positive price, NAV ≤ 0, or ``skip_uneconomic``
+            without a covariance.
     """
     quantities = np.asarray(quantities, dtype=float)
     prices = np.asarray(prices, dtype=float)
@@ -259,14 +281,24 @@ def plan_rebalance(
         (prices * (1.0 + slip), prices * (1.0 - slip)) if slip else (prices,) * 2
     )
     reserve = rules.cash_buffer * (nav - withdraw) + withdraw
+    worth = None  # the drift cost each trade removes, base currency (skip_uneconomic)
+    if rules.skip_uneconomic:
+        if covariance is None:
+            raise ValueError("skip_uneconomic needs the covariance of the assets")
+        unit = prices * fx / nav
+
+        def worth(q: np.ndarray) -> np.ndarray:
+            return drift_cost_removed(drift, q * unit, covariance, rules.risk_aversion, nav)
 
     if rules.mode == "full":
         limit = rules.band * targets_nav if rules.relative_band else rules.band
         tradable = np.abs(drift) > limit
+        if must_trade is not None:
+            tradable |= np.asarray(must_trade, dtype=bool)
         if frozen is not None:
             tradable &= allowed
         if rules.rebalance_all and tradable.any():
-            tradable = allowed
+            tradable = np.broadcast_to(allowed, tradable.shape)
         delta = np.where(tradable, target_values - values, 0.0)
     elif rules.mode == "sell-only":  # raise the reserve from the most overweight first
         excess = np.where(allowed, values - target_values, 0.0)
@@ -288,7 +320,7 @@ def plan_rebalance(
         sells = np.minimum(np.maximum(-shares, 0.0), quantities)
         buys = np.maximum(shares, 0.0)
 
-    sells = -_skip_small(-sells, sell_prices, fx, fees, rules)
+    sells = -_skip_small(-sells, sell_prices, fx, fees, rules, worth)
     sell_commissions = fees.commission(-sells, sell_prices)
     if not fees.free:
         worthless = sell_commissions >= sells * sell_prices  # never pay more than a sale brings
@@ -299,18 +331,18 @@ def plan_rebalance(
         sells = _raise_in_full(
             sells, quantities, values, target_values, allowed, reserve, cash, sell_prices, fx, fees
         )
-        sells = -_skip_small(-sells, sell_prices, fx, fees, rules)  # the rules still apply
+        sells = -_skip_small(-sells, sell_prices, fx, fees, rules, worth)  # rules still apply
         sell_commissions = fees.commission(-sells, sell_prices)
         cash_after_sells = cash + float(((sells * sell_prices - sell_commissions) * fx).sum())
 
     budget = min(cash_after_sells - reserve, cash_after_sells)
     conversion = (
-        _conversion_fee(buys - sells, buy_prices, sell_prices, fx, foreign, rules)
-        if foreign is not None
+        _conversion_fee(buys - sells, buy_prices, sell_prices, fx, currency_groups, rules)
+        if currency_groups is not None
         else 0.0
     )
     buys = fit_buys(buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares)
-    buys = _skip_small(buys, buy_prices, fx, fees, rules)
+    buys = _skip_small(buys, buy_prices, fx, fees, rules, worth)
     account = Account(
         quantities,
         prices,
@@ -322,8 +354,8 @@ def plan_rebalance(
         nav - float(target_values.sum()),
         fees,
         None
-        if foreign is None
-        else (lambda q: _conversion_fee(q, buy_prices, sell_prices, fx, foreign, rules)),
+        if currency_groups is None
+        else (lambda q: _conversion_fee(q, buy_prices, sell_prices, fx, currency_groups, rules)),
     )
     signed = buys - sells
     # leftovers buy more only when this is a rebalance (something trades) or a deposit
@@ -334,7 +366,7 @@ def plan_rebalance(
         account,
         reserve,
         np.broadcast_to(allowed, prices.shape) if spend else None,
-        lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules),
+        lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
     )
     fill_prices = (
         np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
@@ -342,8 +374,8 @@ def plan_rebalance(
         else prices
     )
     commissions = fees.commission(signed, fill_prices)
-    if foreign is not None:
-        conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, foreign, rules)
+    if currency_groups is not None:
+        conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, currency_groups, rules)
     cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum()) - conversion
     return RebalancePlan(
         nav=float(nav),

@@ -20,11 +20,13 @@ from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.metrics import performance_stats
 from rp_tui.domain.periods import period_end_indices
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
-from rp_tui.domain.returns import simple_returns
+from rp_tui.domain.returns import sample_covariance, simple_returns
 
-Allocator = Callable[[np.ndarray], np.ndarray]
+Allocator = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]
 """Maps a window of daily simple returns ``(lookback, n_assets)`` to target weights
-``(n_assets,)`` (sum 1, or less when part is meant to stay in cash)."""
+``(n_assets,)`` (sum 1, or less when part is meant to stay in cash), or to ``(weights,
+covariance)`` with the ``(n_assets, n_assets)`` daily covariance it used (needed by the
+``skip_uneconomic`` rule; without it the window's sample covariance is used)."""
 
 
 class BacktestError(ValueError):
@@ -51,6 +53,8 @@ class BacktestSpec:
             ``contribution_frequency`` period after the first rebalance, base currency.
         contribution_frequency: ``None`` = the rebalance frequency.
         rebalance_once: trade only at the first rebalance (buy-and-hold of those weights).
+        min_interval_days: the over-trading guard: a rebalance within this many calendar
+            days of the last one that traded does not trade (0 = off).
     """
 
     lookback: int
@@ -62,6 +66,7 @@ class BacktestSpec:
     contribution: float = 0.0
     contribution_frequency: str | None = None
     rebalance_once: bool = False
+    min_interval_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class BacktestResult:
         turnover: average annual one-way turnover, fraction of NAV (the funding trade of
             the first rebalance excluded).
         stats: :func:`~rp_tui.domain.metrics.performance_stats` of ``growth``.
+        event_dates: dates of every rebalance and cash flow, ``(n_events,)``.
+        holdings_after: shares held after each event's trades, ``(n_events, n_assets)``.
+        cash_after: cash after each event (trades, fees and the flow), ``(n_events,)``.
     """
 
     dates: np.ndarray
@@ -113,6 +121,9 @@ class BacktestResult:
     fees_paid: float
     turnover: float
     stats: dict[str, float] = field(default_factory=dict)
+    event_dates: np.ndarray | None = None
+    holdings_after: np.ndarray | None = None
+    cash_after: np.ndarray | None = None
 
 
 def run_backtest(
@@ -125,7 +136,7 @@ def run_backtest(
     cancelled: Callable[[], bool] | None = None,
     start: np.datetime64 | None = None,
     fx: np.ndarray | None = None,
-    foreign: np.ndarray | None = None,
+    currency_groups: np.ndarray | None = None,
     fees_on: Callable[[np.datetime64], FeeTable] | None = None,
 ) -> BacktestResult:
     """Replay ``allocate`` under ``spec`` over a price history.
@@ -142,7 +153,8 @@ def run_backtest(
         fx: base currency per unit of each listing's currency, ``(n_days, n_assets)``
             (``None``: everything is in the base currency). Returns for the covariance stay
             in each listing's currency; values, cash and NAV are in base currency.
-        foreign: ``(n_assets,)`` bool, listings whose flows pay the conversion commission.
+        currency_groups: ``(n_assets,)`` int, each listing's currency (−1 = base; see
+            :func:`rp_tui.domain.fx_conversion.currency_groups`): conversions are paid per currency.
         fees_on: the fees in force on a trade date (dated regulatory fees); ``None``: ``fees``.
 
     Returns:
@@ -188,6 +200,7 @@ def run_backtest(
     orders = np.zeros((3, events.size, n_assets))
     fees_paid = traded_fraction = 0.0
     k = -1
+    last_trade, interval = None, np.timedelta64(spec.min_interval_days, "D")
 
     for e, day in enumerate(events.tolist()):
         if cancelled is not None and cancelled():
@@ -196,15 +209,28 @@ def run_backtest(
         if flow > 0:
             cash += flow
         withdraw = -flow if flow < 0 else 0.0
-        rules = spec.rules
-        if day in rebalance_days:
+        rules, covariance = spec.rules, None
+        rebalancing = day in rebalance_days
+        if rebalancing:
             k += 1
+            too_soon = last_trade is not None and dates[day] - last_trade < interval
+            if too_soon:  # the over-trading guard: this period does not trade
+                targets[k], drift[k], rebalancing = targets[max(k - 1, 0)], np.nan, False
+        if rebalancing:
+            window = returns[day - spec.lookback : day]
             try:
-                targets[k] = allocate(returns[day - spec.lookback : day])
+                allocated = allocate(window)
             except ValueError as exc:
                 raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
+            if isinstance(allocated, tuple):
+                allocated, covariance = allocated
+            elif rules.skip_uneconomic:
+                covariance = sample_covariance(window)
+            targets[k] = allocated
             current = targets[k]
-        elif withdraw > cash:  # a withdrawal between rebalances: sell the most overweight
+        elif (
+            withdraw > cash and k >= 0
+        ):  # a withdrawal between rebalances: sell the most overweight
             rules = replace(rules, mode="sell-only")
             current = targets[k]
         else:
@@ -222,12 +248,15 @@ def run_backtest(
                 fees if fees_on is None else fees_on(dates[day]),
                 None if fx is None else fx[day],
                 withdraw=withdraw,
-                foreign=foreign,
+                currency_groups=currency_groups,
+                covariance=covariance,
             )
-            if day in rebalance_days:
+            if rebalancing:
                 drift[k] = np.abs(plan.drift).mean()
                 if k > 0:
                     traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
+                if plan.quantities.any():
+                    last_trade = dates[day]
             orders[0, e], orders[1, e], orders[2, e] = (
                 plan.quantities,
                 plan.fill_prices,
@@ -283,6 +312,9 @@ def run_backtest(
         fees_paid=fees_paid,
         turnover=traded_fraction / years if years > 0 else 0.0,
         stats=performance_stats(curve_dates, growth),
+        event_dates=dates[events],
+        holdings_after=held_after,
+        cash_after=cash_after,
     )
 
 

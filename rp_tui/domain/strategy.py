@@ -29,6 +29,7 @@ from rp_tui.domain.covariance import estimate_covariance, semi_covariance
 from rp_tui.domain.hrp import hrp_weights
 from rp_tui.domain.metrics import TRADING_DAYS
 from rp_tui.domain.names import METHODS
+from rp_tui.domain.outliers import sanitize
 
 RISK_BUDGETING = ("erc", "risk-budget", "downside-erc")
 EQUAL_BUDGETS = ("erc", "downside-erc")  # equal risk contributions by definition
@@ -50,6 +51,11 @@ class AllocationSpec:
         risk_aversion: λ of ``mean-variance`` (μ and Σ annualised).
         target_volatility: annual volatility to scale to (fraction), ``None`` = off.
         max_gross: cap on the sum of risky weights (≤ 1 without leverage).
+        weights: the ``fixed`` method's target weights ``(n_assets,)`` (normalised to sum
+            1; the portfolio file warns when they do not).
+        outliers: ``off``, ``winsorize`` or ``mad``: how extreme daily returns of the window
+            are treated before any estimate (:mod:`rp_tui.domain.outliers`), with
+            ``outlier_level`` the quantile (winsorize) or robust σ (mad).
     """
 
     method: str = "erc"
@@ -62,6 +68,9 @@ class AllocationSpec:
     risk_aversion: float = 4.0
     target_volatility: float | None = None
     max_gross: float = 1.0
+    weights: np.ndarray | None = None
+    outliers: str = "off"
+    outlier_level: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,7 @@ def allocate(
         r = simple
     else:
         raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
+    r = sanitize(r, spec.outliers, spec.outlier_level)
     n = r.shape[1]
     constraints = spec.constraints or Constraints.unbounded(n)
     budgets, notes = _budgets(spec, n)
@@ -161,8 +171,8 @@ def allocate(
             w, exact = bounded.weights, False
             binding = f" ({', '.join(bounded.binding)})" if bounded.binding else ""
             notes += (f"constraints bind{binding}: risk contributions differ from the budgets",)
-    elif method in ("inverse-vol", "hrp"):
-        raw = inverse_vol_weights(cov) if method == "inverse-vol" else hrp_weights(cov)
+    elif method in ("inverse-vol", "hrp", "equal-weight", "fixed"):
+        raw = _heuristic_weights(method, cov, spec.weights, n)
         w = optimize.project_weights(raw, constraints)
         if w is not raw:
             notes += (f"{method} weights moved to the nearest weights meeting the constraints",)
@@ -178,6 +188,26 @@ def allocate(
     scale = volatility_scale(w, cov, spec.target_volatility, spec.max_gross)
     ignored = spec.budgets is not None and method != "risk-budget"
     return Allocation(w * scale, cov, rc, budgets, exact, scale, ignored, notes)
+
+
+def _heuristic_weights(
+    method: str, cov: np.ndarray, fixed: np.ndarray | None, n: int
+) -> np.ndarray:
+    """Weights of the methods that need no optimiser, ``(n_assets,)`` summing to 1.
+
+    Raises:
+        ValueError: ``fixed`` without weights, or weights that do not sum to more than 0.
+    """
+    if method == "inverse-vol":
+        return inverse_vol_weights(cov)
+    if method == "hrp":
+        return hrp_weights(cov)
+    if method == "equal-weight":
+        return np.full(n, 1.0 / n)
+    if fixed is None or not np.asarray(fixed, dtype=float).sum() > 0:
+        raise ValueError("method fixed needs a weight > 0 on the assets, summing to about 1")
+    fixed = np.asarray(fixed, dtype=float)
+    return fixed / fixed.sum()
 
 
 def volatility_scale(

@@ -16,7 +16,19 @@ import math
 import reprlib
 from dataclasses import dataclass
 
-from rp_tui.domain.names import ESTIMATORS, FEE_PLANS, FREQUENCIES, METHODS, RETURN_KINDS
+from rp_tui.domain.names import (
+    ANCHORS,
+    BAND_KINDS,
+    ESTIMATORS,
+    FEE_PLANS,
+    FREQUENCIES,
+    METHODS,
+    MODES,
+    OUTLIER_METHODS,
+    OUTSIDE_HOLDINGS,
+    RETURN_KINDS,
+    TRADE_SCOPES,
+)
 
 BROKER_KINDS = ("demo", "ibkr")
 ORDER_TYPES = ("limit", "market", "adaptive")
@@ -85,8 +97,6 @@ _MONEY = 1e12  # more base currency than any account: a typo, not an amount
 RANGES: dict[str, Range] = {
     # [strategy]
     "strategy.lookback": Range(20, 5000, "trading days of returns; 252 ≈ 1 year"),
-    "strategy.band": Range(0.0, 0.5, "a fraction of NAV: write 0.02 for 2 pp", high_open=True),
-    "strategy.cash_buffer": Range(0.0, 0.5, "a fraction of NAV: 0.01 keeps 1 %", high_open=True),
     "strategy.half_life": Range(1.0, 5000.0, "trading days; 63 ≈ a quarter"),
     "strategy.downside_threshold": Range(
         -0.2, 0.2, "a daily return such as 0.0", low_open=True, high_open=True
@@ -96,6 +106,20 @@ RANGES: dict[str, Range] = {
         0.0, 2.0, "an annual fraction: 0.08 = 8 %, 0 = off", high_open=True
     ),
     "strategy.max_gross": Range(0.0, 1.0, "rp-tui does not lever", low_open=True),
+    "strategy.outlier_level": Range(
+        0.0, 50.0, "winsorize: a quantile such as 0.01; mad: robust σ such as 5", low_open=True
+    ),
+    # [rebalancing]
+    "rebalancing.min_interval_days": Range(0, 3660, "calendar days, e.g. 90; 0 = off"),
+    "rebalancing.band": Range(
+        0.0,
+        0.5,
+        "a fraction: 0.02 = 2 pp of NAV (absolute) or 2 % of the target (relative)",
+        high_open=True,
+    ),
+    "rebalancing.min_trade": Range(0.0, 1e12, "base currency, e.g. 100; 0 trades any size"),
+    "rebalancing.max_commission_ratio": Range(0.0, 1.0, "of a trade's value, e.g. 0.01; 0 = off"),
+    "rebalancing.cash_buffer": Range(0.0, 0.5, "a fraction of NAV: 0.01 keeps 1 %", high_open=True),
     # [broker]
     "broker.port": Range(1, 65535, "a TCP port: TWS paper 7497, Gateway paper 4002"),
     "broker.client_id": Range(0, 2**31 - 1, "any number no other API client uses, e.g. 17"),
@@ -114,6 +138,7 @@ RANGES: dict[str, Range] = {
     "assets.budget": Range(0.0, math.inf, "a risk budget, normalised; e.g. 0.2", True),
     "assets.min": Range(0.0, 1.0, "a weight, a fraction such as 0.05"),
     "assets.max": Range(0.0, 1.0, "a weight, a fraction such as 0.4"),
+    "assets.weight": Range(0.0, 1.0, "a target weight (method fixed), a fraction such as 0.25"),
     "groups.min": Range(0.0, 1.0, "a total weight of the class, a fraction"),
     "groups.max": Range(0.0, 1.0, "a total weight of the class, a fraction"),
     # command-line options without a config key
@@ -124,6 +149,8 @@ RANGES: dict[str, Range] = {
         0.0, 1.0, "of a trade's value, e.g. 0.01; leave it out for no limit", True
     ),
     "backtest.slippage_bp": Range(0.0, 1000.0, "basis points worse than the close, e.g. 5"),
+    "plan.deposit": Range(0.0, _MONEY, "base currency arriving now, e.g. 5000", True),
+    "plan.withdraw": Range(0.0, _MONEY, "base currency to raise, e.g. 2000", True),
     "sweep.workers": Range(1, 1024, "processes, e.g. 4; leave it out for all cores"),
     "risk.paths": Range(1000, 200_000, "Monte Carlo scenarios, e.g. 5000"),
     "risk.seed": Range(0, 2**32 - 1, "any whole number, e.g. 0"),
@@ -131,11 +158,25 @@ RANGES: dict[str, Range] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "strategy.method": METHODS,
-    "strategy.rebalance": FREQUENCIES,
     "strategy.estimator": ESTIMATORS,
     "strategy.returns": RETURN_KINDS,
+    "strategy.outliers": OUTLIER_METHODS,
+    "rebalancing.frequency": FREQUENCIES,
+    "rebalancing.anchor": ANCHORS,
+    "rebalancing.band_kind": BAND_KINDS,
+    "rebalancing.trade": TRADE_SCOPES,
+    "rebalancing.mode": MODES,
+    "rebalancing.outside_holdings": OUTSIDE_HOLDINGS,
     "fees.plan": FEE_PLANS,
     "broker.kind": BROKER_KINDS,
     "execution.order_type": ORDER_TYPES,
     "execution.unfilled": UNFILLED,
+}
+
+# Keys that moved to another table (or name): refused with the exact fix.
+MOVED: dict[str, str] = {
+    "strategy.band": "rebalancing.band",
+    "strategy.cash_buffer": "rebalancing.cash_buffer",
+    "strategy.rebalance": "rebalancing.frequency",
+    "strategy.calendar": "rebalancing.calendar",
 }

@@ -6,12 +6,14 @@ Read and validated by :mod:`rp_tui.inputs.portfolio_file`; edited by
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from rp_tui.domain.constraints import Constraints, Group
+from rp_tui.domain.rebalance import RebalanceRules
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.domain.strategy import AllocationSpec
 
@@ -19,7 +21,9 @@ from rp_tui.domain.strategy import AllocationSpec
 @dataclass(frozen=True)
 class Asset:
     """One holding: ``symbol`` as listed on ``exchange`` (``SMART`` routes via IBKR's router,
-    ``primary_exchange`` then disambiguates the listing), quoted in ``currency``."""
+    ``primary_exchange`` then disambiguates the listing), quoted in ``currency``. Optional:
+    ``asset_class`` (for ``[groups]``), ``budget`` (risk budget, ``risk-budget``), ``weight``
+    (target weight, ``fixed``), ``min_weight`` / ``max_weight`` (bounds); all fractions."""
 
     symbol: str
     exchange: str = "SMART"
@@ -29,18 +33,18 @@ class Asset:
     budget: float | None = None
     min_weight: float = 0.0
     max_weight: float = 1.0
+    weight: float | None = None
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """Allocation and rebalancing rules. ``band`` and ``cash_buffer`` are fractions of NAV;
-    ``target_volatility`` an annual fraction (0 = off); ``half_life`` in trading days."""
+    """How target weights are built (``[strategy]``). ``target_volatility`` an annual fraction
+    (0 = off); ``half_life`` in trading days; ``outliers`` how the covariance window treats
+    extreme returns (``off``, ``winsorize`` at the ``outlier_level`` quantile, ``mad``
+    clipping at ``outlier_level`` robust standard deviations)."""
 
     method: str = "erc"
     lookback: int = 252
-    rebalance: str = "monthly"
-    band: float = 0.01
-    cash_buffer: float = 0.01
     estimator: str = "sample"
     half_life: float = 63.0
     returns: str = "simple"
@@ -48,7 +52,70 @@ class Strategy:
     risk_aversion: float = 4.0
     target_volatility: float = 0.0
     max_gross: float = 1.0
+    outliers: str = "off"
+    outlier_level: float = 0.01
+
+
+@dataclass(frozen=True)
+class Rebalancing:
+    """The rebalancing policy (``[rebalancing]``): applied identically by the live plan and by
+    every backtest rebalance; command-line flags only override it.
+
+    Attributes:
+        frequency: a rebalance is due each ``weekly`` / ``monthly`` / ``quarterly`` period,
+            on its ``anchor`` (``last`` or ``first``) trading day of ``calendar`` (an
+            exchange MIC such as XNYS; "" = the first asset's exchange; "file" = the price
+            file's dates).
+        min_interval_days: the over-trading guard: no rebalance within this many calendar
+            days of the last one that traded (0 = off).
+        band: drift band; ``band_kind`` ``absolute`` (a fraction of NAV: 0.02 = ±2 pp) or
+            ``relative`` (a fraction of each target: 0.2 = ±20 % of it).
+        trade: ``outside-band`` (only assets outside their band) or ``all`` (once one is
+            outside, every asset back to target).
+        mode: ``full``; ``buy-only`` (never sell: spend cash on the most underweight first);
+            ``sell-only`` (only raise cash, from the most overweight first).
+        min_trade: skip a trade smaller than this, base currency (0 = any size).
+        max_commission_ratio: skip a trade whose commission exceeds this fraction of its
+            value (0 = off).
+        skip_uneconomic: skip a trade whose commission exceeds the drift cost it removes
+            (Kritzman, Myrgren & Page 2009; see :mod:`rp_tui.domain.drift_cost`).
+        cash_buffer: cash kept aside, a fraction of NAV; buys never spend it.
+        fractional: trade fractional shares (default whole shares).
+        outside_holdings: what a plan does with holdings not in ``[[assets]]``: ``keep``
+            them (counted in NAV, never traded) or ``sell`` them to zero.
+    """
+
+    frequency: str = "monthly"
+    anchor: str = "last"
     calendar: str = ""
+    min_interval_days: int = 0
+    band: float = 0.01
+    band_kind: str = "absolute"
+    trade: str = "outside-band"
+    mode: str = "full"
+    min_trade: float = 0.0
+    max_commission_ratio: float = 0.0
+    skip_uneconomic: bool = False
+    cash_buffer: float = 0.01
+    fractional: bool = False
+    outside_holdings: str = "keep"
+
+    def rules(self, **overrides) -> RebalanceRules:
+        """The order-sizing rules of this policy (:func:`rp_tui.domain.rebalance
+        .plan_rebalance` takes them); ``overrides`` replace fields of the result (e.g. the
+        conversion fee of the fee plan, or a command-line flag)."""
+        rules = RebalanceRules(
+            band=self.band,
+            cash_buffer=self.cash_buffer,
+            whole_shares=not self.fractional,
+            relative_band=self.band_kind == "relative",
+            rebalance_all=self.trade == "all",
+            mode=self.mode,
+            min_trade_value=self.min_trade,
+            max_commission_ratio=self.max_commission_ratio or math.inf,
+            skip_uneconomic=self.skip_uneconomic,
+        )
+        return replace(rules, **overrides)
 
 
 @dataclass(frozen=True)
@@ -99,6 +166,8 @@ class Portfolio:
     execution: Execution = field(default_factory=Execution)
     safety: SafetyLimits = field(default_factory=SafetyLimits)
     groups: tuple[tuple[str, float, float], ...] = ()
+    rebalancing: Rebalancing = field(default_factory=Rebalancing)
+    notes: tuple[str, ...] = ()  # what the method ignores or adjusts: shown with the targets
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -119,6 +188,7 @@ class Portfolio:
         """The strategy as the domain's :class:`AllocationSpec` (``method`` overrides)."""
         s = self.strategy
         budgets = [a.budget for a in self.assets]
+        weights = [a.weight for a in self.assets]
         return AllocationSpec(
             method=method or s.method,
             estimator=s.estimator,
@@ -130,4 +200,7 @@ class Portfolio:
             risk_aversion=s.risk_aversion,
             target_volatility=s.target_volatility or None,
             max_gross=s.max_gross,
+            weights=None if None in weights else np.array(weights, dtype=float),
+            outliers=s.outliers,
+            outlier_level=s.outlier_level,
         )

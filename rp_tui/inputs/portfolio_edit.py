@@ -11,11 +11,12 @@ since it was loaded, unless told to.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from rp_tui.errors import ConfigError, UserError
-from rp_tui.inputs.portfolio import Portfolio
+from rp_tui.inputs.portfolio import Portfolio, Rebalancing, Strategy
 from rp_tui.inputs.portfolio_file import parse_portfolio
 from rp_tui.state.storage import atomic_write_text
 
@@ -26,24 +27,16 @@ ASSET_FIELDS = (
     "currency",
     "asset_class",
     "budget",
+    "weight",
     "min",
     "max",
 )
-STRATEGY_FIELDS = (
-    "method",
-    "lookback",
-    "rebalance",
-    "band",
-    "cash_buffer",
-    "estimator",
-    "half_life",
-    "returns",
-    "target_volatility",
-    "max_gross",
-    "risk_aversion",
-    "downside_threshold",
-    "calendar",
-)
+# The rule tables the editor edits, key by key: allocation, rebalancing policy, fee plan.
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "strategy": tuple(f.name for f in fields(Strategy)),
+    "rebalancing": tuple(f.name for f in fields(Rebalancing)),
+    "fees": ("plan",),
+}
 
 
 class FileChangedError(UserError):
@@ -112,19 +105,16 @@ class PortfolioFile:
             self._text, self.portfolio = text, portfolio
         return portfolio
 
-    def set_strategy(self, key: str, value: Any, dry_run: bool = False) -> Portfolio:
-        """Set ``[strategy] key = value`` (``dry_run``: only validate).
+    def set_rule(self, table: str, key: str, value: Any, dry_run: bool = False) -> Portfolio:
+        """Set ``[table] key = value`` for a rule table of :data:`RULE_FIELDS`
+        (``dry_run``: only validate).
 
         Raises:
-            ConfigError: an invalid result, naming the key and the fix.
+            ConfigError: a key that is not a rule, or an invalid result (key and fix named).
         """
-        if key not in STRATEGY_FIELDS:
-            raise ConfigError(str(self.path), f"strategy.{key} is not editable", key=key)
-
-        def change(document):
-            document.setdefault("strategy", {})[key] = value
-
-        return self._apply(change, dry_run)
+        if key not in RULE_FIELDS.get(table, ()):
+            raise ConfigError(str(self.path), f"{table}.{key} is not editable", key=key)
+        return self.set_value(table, key, value, dry_run)
 
     def set_value(self, table: str, key: str, value: Any, dry_run: bool = False) -> Portfolio:
         """Set ``[table] key = value`` (e.g. ``fees.plan``, ``ui.theme``); validated."""

@@ -24,8 +24,15 @@ from rp_tui.domain.constraints import InfeasibleError
 from rp_tui.domain.names import EXCHANGES
 from rp_tui.domain.safety import SafetyLimits
 from rp_tui.errors import ConfigError
-from rp_tui.inputs.config_rules import CHOICES, RANGES, show
-from rp_tui.inputs.portfolio import Asset, BrokerSettings, Execution, Portfolio, Strategy
+from rp_tui.inputs.config_rules import CHOICES, MOVED, RANGES, show
+from rp_tui.inputs.portfolio import (
+    Asset,
+    BrokerSettings,
+    Execution,
+    Portfolio,
+    Rebalancing,
+    Strategy,
+)
 
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -33,6 +40,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Tables read field by field into a record: [table] key = the record's field of that name.
 RECORDS: dict[str, type] = {
     "strategy": Strategy,
+    "rebalancing": Rebalancing,
     "broker": BrokerSettings,
     "execution": Execution,
     "safety": SafetyLimits,
@@ -45,6 +53,7 @@ ASSET_KEYS = {
     "currency": "currency",
     "asset_class": "asset_class",
     "budget": "budget",
+    "weight": "weight",
     "min": "min_weight",
     "max": "max_weight",
 }
@@ -199,6 +208,14 @@ def check_keys(r: _Reader, data: dict[str, Any]) -> None:
                 continue  # the table's reader says what it must be
             prefix = table if i is None else f"{table}[{i}]"
             for name in section:
+                moved = MOVED.get(f"{table}.{name}")
+                if moved:
+                    new_table, _, new_name = moved.partition(".")
+                    raise r.fail(
+                        f"{prefix}.{name}",
+                        f"{name} moved to [{new_table}] (the rebalancing policy): write "
+                        f"{new_name} = {show(section[name])} under [{new_table}]",
+                    )
                 if name not in allowed:
                     raise r.unknown(f"{prefix}.{name}", name, allowed, False)
 
@@ -242,7 +259,8 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         raise r.fail("base_currency", f"{show(base)} is not a 3-letter currency code such as USD")
 
     strategy = r.record(data, "strategy", Strategy)
-    strategy = replace(strategy, calendar=strategy.calendar.upper())
+    rebalancing = r.record(data, "rebalancing", Rebalancing)
+    rebalancing = replace(rebalancing, calendar=rebalancing.calendar.upper())
     fee_plan = r.choice(
         r.table(data, "fees"), "fees.plan", "plan", CHOICES["fees.plan"], "ibkr-fixed"
     )
@@ -252,19 +270,53 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
     theme = r.get(r.table(data, "ui"), "ui.theme", "theme", str, "rp-dark")
 
     assets = _assets(r, data.get("assets", []), base)
-    budgets = [a.budget for a in assets]
-    if strategy.method == "risk-budget" and None in budgets:
-        missing = assets[budgets.index(None)].symbol
-        raise r.fail("strategy.method", f"risk-budget needs a budget on every asset ({missing})")
+    notes = _method_notes(r, strategy.method, assets)
     groups = _groups(r, r.table(data, "groups"), {a.asset_class for a in assets})
     portfolio = Portfolio(
-        path, base, strategy, fee_plan, broker, theme, tuple(assets), execution, safety, groups
+        path,
+        base,
+        strategy,
+        fee_plan,
+        broker,
+        theme,
+        tuple(assets),
+        execution,
+        safety,
+        groups,
+        rebalancing,
+        notes,
     )
     try:
         portfolio.constraints().check_feasible()
     except InfeasibleError as exc:
         raise r.fail("groups" if groups else "assets", f"infeasible constraints: {exc}") from exc
     return portfolio
+
+
+def _method_notes(r: _Reader, method: str, assets: list[Asset]) -> tuple[str, ...]:
+    """What the method needs of the assets (a budget each for ``risk-budget``, a weight
+    each for ``fixed``), and notes for what it ignores or adjusts, shown to the user.
+
+    Raises:
+        ConfigError: a budget or weight missing where the method needs one.
+    """
+    budgets, weights = [a.budget for a in assets], [a.weight for a in assets]
+    needs = {"risk-budget": ("budget", budgets), "fixed": ("weight", weights)}
+    if method in needs:
+        key, values = needs[method]
+        if None in values:
+            missing = assets[values.index(None)].symbol
+            raise r.fail("strategy.method", f"{method} needs a {key} on every asset ({missing})")
+    notes = []  # budgets that a method ignores: the allocation itself says so
+    if method != "fixed" and any(w is not None for w in weights):
+        notes.append(f"weights are ignored: method {method} builds its own targets")
+    if method == "fixed":
+        total = sum(weights)
+        if not total > 0:
+            raise r.fail("strategy.method", "fixed needs weights that sum to more than 0")
+        if abs(total - 1.0) > 1e-9:
+            notes.append(f"fixed weights sum to {total:.4g}, not 1: each is divided by {total:.4g}")
+    return tuple(notes)
 
 
 def _assets(r: _Reader, raw_assets: Any, base: str) -> list[Asset]:
@@ -291,6 +343,14 @@ def _assets(r: _Reader, raw_assets: Any, base: str) -> list[Asset]:
                 raise r.fail(
                     f"{key}.budget",
                     f"{symbol}: a risk budget must be > 0 and finite, got {show(budget)}",
+                )
+        weight = None
+        if item.get("weight") is not None:
+            weight = r.get(item, f"{key}.weight", "weight", float, 0.0, rules=False)
+            if RANGES["assets.weight"].problem(weight):
+                raise r.fail(
+                    f"{key}.weight",
+                    f"{symbol}: a target weight is a fraction in [0, 1], got {show(weight)}",
                 )
         low = r.get(item, f"{key}.min", "min", float, 0.0, rules=False)
         high = r.get(item, f"{key}.max", "max", float, 1.0, rules=False)
@@ -321,6 +381,7 @@ def _assets(r: _Reader, raw_assets: Any, base: str) -> list[Asset]:
                 budget=budget,
                 min_weight=low,
                 max_weight=high,
+                weight=weight,
             )
         )
     if len(assets) < 2:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rp_tui.domain.fx_conversion import currency_groups
 from rp_tui.domain.metrics import monthly_stats
 from rp_tui.domain.rebalance import RebalanceRules
 from rp_tui.domain.replay import (
@@ -23,45 +24,34 @@ from rp_tui.domain.replay import (
 from rp_tui.domain.strategy import allocate
 from rp_tui.errors import DataError
 from rp_tui.inputs.fee_data import dated_fees, fee_table, history_note
+from rp_tui.services.policy import PolicyOverrides, policy_of, sizing_rules
 
 BENCHMARKS = ("equal-weight", "buy-and-hold")
 
 
 @dataclass(frozen=True)
 class BacktestOptions:
-    """What a backtest replays; ``None`` means the config's value.
+    """What a backtest replays beyond ``portfolio.toml``; ``None`` keeps the file's value.
 
     ``start``/``end`` are ISO dates (rebalances from ``start``, prices up to ``end``);
-    ``fees`` is ``"ibkr-fixed"`` or ``"none"``; money in base currency; ``band`` a fraction
-    (of NAV, or of each target with ``relative_band``); ``slippage_bp`` basis points;
-    ``contribution`` cash per ``contribution_frequency`` period (< 0 withdraws);
+    ``policy``: command-line overrides of ``[rebalancing]`` (the same policy the live plan
+    follows); ``fees`` a fee plan (``ibkr-fixed``, ``ibkr-tiered``, ``none``); money in base
+    currency; ``contribution`` cash per ``contribution_frequency`` period (< 0 withdraws);
     ``benchmarks``: ``equal-weight``, ``buy-and-hold``, a symbol of the price file (held),
     or a fixed mix such as ``SPY:0.6,AGG:0.4`` (rebalanced on the same calendar, no costs).
-    ``calendar``: an exchange MIC (``XNYS``), ``"file"`` for the price file's dates, or
-    ``None`` for the first asset's exchange. ``fx_path``: a CSV like the price file with one
-    column per currency: base currency per unit of it (needed when listings are quoted in
-    other currencies than the base).
+    ``fx_path``: a CSV like the price file with one column per currency: base currency per
+    unit of it (needed when listings are quoted in other currencies than the base).
     """
 
     start: str | None = None
     end: str | None = None
-    rebalance: str | None = None
     method: str | None = None
     lookback: int | None = None
     fees: str | None = None
-    fractional: bool = False
     capital: float = 100_000.0
-    anchor: str = "last"
-    band: float | None = None
-    relative_band: bool = False
-    rebalance_all: bool = False
-    mode: str = "full"
     contribution: float = 0.0
     contribution_frequency: str | None = None
-    min_trade: float = 0.0
-    max_commission_ratio: float = float("inf")
-    slippage_bp: float = 0.0
-    calendar: str | None = None
+    policy: PolicyOverrides = field(default_factory=PolicyOverrides)
     benchmarks: tuple[str, ...] = ("equal-weight",)
     fx_path: str | None = None
 
@@ -137,7 +127,8 @@ def _benchmark_mix(name: str) -> tuple[tuple[str, ...], np.ndarray]:
 
 def fx_rates(session, history, fx_path: str | None):
     """Base currency per unit of each asset's currency on each date, ``(n_days, n_assets)``,
-    and the mask of foreign listings; ``(None, None)`` when all are in the base currency.
+    and each listing's currency group (:func:`rp_tui.domain.fx_conversion.currency_groups`,
+    ``(n_assets,)``); ``(None, None)`` when all are in the base currency.
 
     Raises:
         DataError: foreign listings without ``fx_path``, a currency the FX file lacks, or
@@ -164,14 +155,14 @@ def fx_rates(session, history, fx_path: str | None):
     for i, asset in enumerate(p.assets):
         if foreign[i]:
             fx[:, i] = rates.select((asset.currency,)).closes[rows, 0]  # last known rate
-    return fx, foreign
+    return fx, currency_groups([a.currency for a in p.assets], p.base_currency)
 
 
-def _sessions(session, options: BacktestOptions, history):
+def _sessions(session, calendar: str, history):
     """Exchange trading days covering the history, or None to use the file's dates."""
     from rp_tui.inputs.trading_days import calendar_for, trading_sessions
 
-    mic = options.calendar or session.portfolio.strategy.calendar or None
+    mic = calendar or None
     if mic == "file":
         return None
     mic = mic or calendar_for(session.portfolio.assets[0])
@@ -198,9 +189,10 @@ def backtest(
         BacktestCancelled: ``cancelled`` returned True.
     """
     strategy = session.portfolio.strategy
+    policy = policy_of(session.portfolio, options.policy)
     method = options.method or strategy.method
     lookback = options.lookback or strategy.lookback
-    rebalance = options.rebalance or strategy.rebalance
+    rebalance = policy.frequency
     if not len(session.history.dates):
         raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
     history = session.history.until(options.end)
@@ -215,46 +207,32 @@ def backtest(
             start = np.datetime64(options.start, "D")
         except ValueError as exc:
             raise DataError(f"--start {options.start!r} is not an ISO date") from exc
-    rules = RebalanceRules(
-        band=strategy.band if options.band is None else options.band,
-        cash_buffer=strategy.cash_buffer,
-        whole_shares=not options.fractional,
-        relative_band=options.relative_band,
-        rebalance_all=options.rebalance_all,
-        mode=options.mode,
-        min_trade_value=options.min_trade,
-        max_commission_ratio=options.max_commission_ratio,
-        slippage_bp=options.slippage_bp,
-    )
-    fx, foreign = fx_rates(session, history, options.fx_path)
-    if fx is not None:
-        from rp_tui.inputs.fee_data import conversion_fee
-
-        rate, minimum, minimum_ccy = conversion_fee(options.fees or session.portfolio.fee_plan)
-        currencies = [a.currency for a in session.portfolio.assets]
-        # the minimum is in USD: in base currency at the first date's rate (or 1 for USD)
-        to_base = fx[0, currencies.index(minimum_ccy)] if minimum_ccy in currencies else 1.0
-        rules = replace(rules, fx_rate_of_value=rate, fx_minimum=minimum * to_base)
+    fx, groups = fx_rates(session, history, options.fx_path)
+    currencies = [a.currency for a in session.portfolio.assets]
+    # the conversion minimum is in USD: in base currency at the first date's rate
+    usd_to_base = fx[0, currencies.index("USD")] if fx is not None and "USD" in currencies else 1.0
+    rules = sizing_rules(session.portfolio, options.policy, plan, usd_to_base)
     spec = BacktestSpec(
         lookback,
         rebalance,
         rules,
         options.capital,
-        _sessions(session, options, history),
-        options.anchor,
+        _sessions(session, policy.calendar, history),
+        policy.anchor,
         options.contribution,
         options.contribution_frequency,
+        min_interval_days=policy.min_interval_days,
     )
     allocation_spec = session.portfolio.allocation_spec(method)
 
     last: list[np.ndarray] = []  # the previous rebalance's weights: a warm start
 
-    def weights(window: np.ndarray) -> np.ndarray:
+    def weights(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         result = allocate(window, allocation_spec, last[-1] if last else None)
         last[:] = [result.weights / result.scale if result.scale else result.weights]
-        return result.weights
+        return result.weights, result.covariance
 
-    in_base = (fx, foreign)  # the portfolio's listings, valued in base currency
+    in_base = (fx, groups)  # the portfolio's listings, valued in base currency
     runs = [("strategy", history, fees, spec, weights, in_base)]
     for name in options.benchmarks:
         if name == "equal-weight":
@@ -265,11 +243,13 @@ def backtest(
             symbols, mix = _benchmark_mix(name)
             prices = session.universe.select(symbols).until(options.end)
             free = fee_table("none", session.portfolio.assets[:1] * len(symbols))
-            frictionless = replace(
-                rules, whole_shares=False, mode="full", band=0.0, cash_buffer=0.0
-            )
+            frictionless = RebalanceRules(whole_shares=False)  # no band, buffer, cost or skip
             bench = replace(
-                spec, contribution=0.0, rules=frictionless, rebalance_once=len(symbols) == 1
+                spec,
+                contribution=0.0,
+                rules=frictionless,
+                rebalance_once=len(symbols) == 1,
+                min_interval_days=0,
             )
             runs.append(
                 (name.upper(), prices, free, bench, lambda _window, mix=mix: mix, (None, None))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rp_tui.broker.base import Broker, Fill
 from rp_tui.errors import UserError
 from rp_tui.services.order_flow import execute_orders
-from rp_tui.services.plan import Plan
+from rp_tui.services.plan_records import Plan
 
 
 async def what_if_commissions(broker: Broker, plan: Plan) -> dict[str, float]:

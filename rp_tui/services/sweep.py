@@ -60,9 +60,8 @@ def run_point(point: SweepPoint, config: str, prices: str | None, options) -> di
             replace(
                 options,
                 lookback=point.lookback,
-                band=point.band,
                 method=point.method,
-                rebalance=point.rebalance,
+                policy=replace(options.policy, band=point.band, frequency=point.rebalance),
                 benchmarks=(),
             ),
         )

@@ -21,7 +21,9 @@ class Targets:
     """Target weights at ``as_of`` from the ``lookback`` daily returns ending that day.
 
     ``weights`` and ``risk_contributions`` have shape ``(n_assets,)`` and are fractions;
-    ``covariance`` is ``(n_assets, n_assets)`` of daily simple returns.
+    ``covariance`` is ``(n_assets, n_assets)`` of daily simple returns. ``notes`` say what
+    the method ignored or adjusted (budgets under ``erc``, binding bounds, fixed weights
+    normalised): the dashboard and ``rp-tui weights`` show them.
     """
 
     as_of: str
@@ -36,6 +38,7 @@ class Targets:
     exact: bool = True
     scale: float = 1.0
     returns: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The ``rp-tui weights --format json`` document (fractions)."""
@@ -47,6 +50,7 @@ class Targets:
             "risk_contributions": dict(
                 zip(self.symbols, map(float, self.risk_contributions), strict=True)
             ),
+            "notes": list(self.notes),
         }
 
 
@@ -94,6 +98,7 @@ def compute_targets(
         result.exact,
         result.scale,
         window,
+        tuple(result.notes),
     )
 
 

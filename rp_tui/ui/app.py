@@ -15,7 +15,8 @@ from rp_tui.broker.base import Broker
 from rp_tui.errors import UserError
 from rp_tui.inputs.portfolio_edit import PortfolioFile
 from rp_tui.services.execution import execute_plan
-from rp_tui.services.plan import Plan, build_plan
+from rp_tui.services.plan import build_plan
+from rp_tui.services.plan_records import Plan
 from rp_tui.services.session import Session
 from rp_tui.ui.backtest_screen import BacktestScreen
 from rp_tui.ui.broker_status import BrokerStatus
@@ -208,6 +209,14 @@ class RpTuiApp(App[None]):
             return
         if self.portfolio_dialogue.may_quit(self.exit):
             await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C does not quit: say which key does (Textual's own note is markup, and
+        :meth:`notify` shows plain text)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
 
     def action_reconnect(self) -> None:
         """Drop the IBKR connection and build the plan again (which reconnects)."""

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
-from rp_tui.services.plan import Plan
+from rp_tui.services.plan_records import Plan
 from rp_tui.ui import format as fmt
 
 MAX_LINES = 8  # orders listed in the modal; the rest are counted (fits 80x24)

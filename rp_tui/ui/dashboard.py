@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services.plan import Plan
+from rp_tui.services.plan_records import Plan
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.kill_switch import trading_state_name

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.services.execution import what_if_commissions
-from rp_tui.services.plan import Plan
+from rp_tui.services.plan_records import Plan
 from rp_tui.ui import format as fmt
 from rp_tui.ui.dashboard import blocked_text
 

@@ -21,7 +21,7 @@ def test_weights_json(capsys):
     code, out, err = run(capsys, "weights", "--format", "json")
     doc = json.loads(out)
     assert code == 0 and err == ""
-    assert set(doc) == {"as_of", "method", "lookback", "weights", "risk_contributions"}
+    assert set(doc) == {"as_of", "method", "lookback", "weights", "risk_contributions", "notes"}
     assert (doc["as_of"], doc["method"], doc["lookback"]) == ("2022-12-28", "erc", 252)
     assert sum(doc["weights"].values()) == pytest.approx(1.0)
     assert all(rc == pytest.approx(0.2, rel=1e-8) for rc in doc["risk_contributions"].values())
@@ -61,7 +61,10 @@ def test_plan_json_has_fee_inclusive_orders(capsys):
         "currency",
         "notional",
         "commission",
+        "realised_gain",
+        "fee_notes",
     }
+    assert all(o["realised_gain"] is not None for o in doc["orders"] if o["side"] == "SELL")
     assert doc["total_commission"] == pytest.approx(sum(o["commission"] for o in doc["orders"]))
     flows = sum((-1 if o["side"] == "BUY" else 1) * o["notional"] for o in doc["orders"])
     assert doc["cash_after"] == pytest.approx(doc["cash"] + flows - doc["total_commission"])

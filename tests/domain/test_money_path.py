@@ -20,18 +20,18 @@ FREE = FeeTable([NO_FEES, NO_FEES])
 
 def test_the_conversion_commission_is_charged_once_at_its_rate_or_minimum():
     rules = RebalanceRules(fx_rate_of_value=0.00002, fx_minimum=2.0)
-    foreign = np.array([False, True])
+    groups = np.array([-1, 0])  # the second listing is in GBP
     # 100,000 USD cash; half goes to a GBP listing (fx 1.25): 50,000 converted → 1.00 < 2.00
     small = plan_rebalance(
         np.zeros(2), np.array([100.0, 80.0]), 100_000.0, np.array([0.5, 0.5]), rules, TWO,
-        np.array([1.0, 1.25]), foreign=foreign,
+        np.array([1.0, 1.25]), currency_groups=groups,
     )  # fmt: skip
     converted = small.quantities[1] * 80.0 * 1.25
     assert small.fx_commission == pytest.approx(2.0)
     # 10,000,000 cash: 5,000,000 converted → 100.00 at 0.2 bp
     large = plan_rebalance(
         np.zeros(2), np.array([100.0, 80.0]), 10_000_000.0, np.array([0.5, 0.5]), rules,
-        FeeTable([NO_FEES, NO_FEES]), np.array([1.0, 1.25]), foreign=foreign,
+        FeeTable([NO_FEES, NO_FEES]), np.array([1.0, 1.25]), currency_groups=groups,
     )  # fmt: skip
     flow = large.quantities[1] * 80.0 * 1.25
     assert large.fx_commission == pytest.approx(0.00002 * flow)

@@ -109,7 +109,7 @@ def test_every_limit_allows_exactly_its_value_and_refuses_just_above():
         nav = 3_999.99 if rule == "max_order_pct_nav" else 4_000.0
         problems = check_orders([o], nav, limits, TradingState.ACTIVE)
         assert any(rule in p for p in problems), (rule, problems)
-    run = check_orders(at_limit + [order(notional=0.01)], 4e6, limits, TradingState.ACTIVE)
+    run = check_orders([*at_limit, order(notional=0.01)], 4e6, limits, TradingState.ACTIVE)
     assert any("max_run_notional" in p for p in run)
 
 

@@ -44,7 +44,7 @@ def test_one_share_sold_is_spent_instead_of_left_idle():
 
 def test_a_sale_whose_proceeds_cannot_be_spent_is_not_made():
     # 12 + 8 shares of two $500 ETFs, targets 57/43: sell 1, buy 0 left $499 idle
-    held, prices, fx = np.array([12.0, 8.0]), np.array([500.0, 500.0]), np.ones(2)
+    held, prices = np.array([12.0, 8.0]), np.array([500.0, 500.0])
     targets = np.array([0.57, 0.43])
     plan = plan_rebalance(held, prices, 0.0, targets, RebalanceRules(), FeeTable([US_FIXED] * 2))
     assert not plan.quantities.any()
@@ -62,7 +62,7 @@ def test_a_conversion_dearer_than_the_sale_is_not_made():
         RebalanceRules(**IDEALPRO),
         FeeTable([LSE_GBP, US_FIXED]),
         np.array([1.27, 1.0]),
-        foreign=np.array([True, False]),
+        currency_groups=np.array([0, -1]),
     )
     assert plan.cash_after >= 0.0
     assert not plan.quantities.any()
@@ -78,7 +78,7 @@ def test_a_switch_between_two_gbp_listings_never_overdraws():
         RebalanceRules(**IDEALPRO),
         FeeTable([LSE_GBP, LSE_GBP]),
         np.array([1.27, 1.27]),
-        foreign=np.array([True, True]),
+        currency_groups=np.array([0, 0]),
     )
     assert plan.cash_after >= 0.0
 
@@ -141,7 +141,9 @@ def test_never_further_from_target_and_never_below_the_buffer(account):
     nav = cash + (held * prices * fx).sum()
     if nav <= 0:
         return
-    plan = plan_rebalance(held, prices, cash, targets, rules, fees, fx, foreign=foreign)
+    plan = plan_rebalance(
+        held, prices, cash, targets, rules, fees, fx, currency_groups=np.where(foreign, 0, -1)
+    )
     q = plan.quantities
     reserve = rules.cash_buffer * nav
     assert plan.cash_after >= min(reserve, cash) - 1e-6, "cash never pushed below the buffer"

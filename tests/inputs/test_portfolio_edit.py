@@ -28,7 +28,7 @@ def changed_lines(before: str, after: str) -> list[str]:
 def test_edits_keep_every_comment_byte_for_byte(copy):
     original = copy.read_text()
     f = PortfolioFile(copy)
-    f.set_strategy("band", 0.02)
+    f.set_rule("rebalancing", "band", 0.02)
     f.set_asset(3, "max", 0.3)
     f.set_value("ui", "theme", "rp-light")
     f.save()
@@ -47,12 +47,12 @@ def test_edits_keep_every_comment_byte_for_byte(copy):
 @pytest.mark.parametrize(
     ("edit", "needle"),
     [
-        (lambda f: f.set_strategy("band", -0.1), "strategy.band"),
+        (lambda f: f.set_rule("rebalancing", "band", -0.1), "rebalancing.band"),
         (lambda f: f.set_asset(0, "budget", -1.0), "risk budget must be > 0"),
         (lambda f: f.set_asset(0, "min", 1.5), "min weight is a fraction"),
         (lambda f: [f.set_asset(i, "min", 0.3) for i in range(5)], "min weights add up to 1.2"),
         (lambda f: f.set_asset(1, "symbol", "MTUM"), "listed twice"),
-        (lambda f: f.set_strategy("method", "magic"), "strategy.method"),
+        (lambda f: f.set_rule("strategy", "method", "magic"), "strategy.method"),
         (lambda f: [f.remove_asset(0) for _ in range(4)], "at least two"),
     ],
 )
@@ -81,7 +81,7 @@ def test_undo_add_and_remove(copy):
 
 def test_a_file_changed_on_disk_is_not_overwritten_silently(copy):
     f = PortfolioFile(copy)
-    f.set_strategy("lookback", 126)
+    f.set_rule("strategy", "lookback", 126)
     copy.write_text(copy.read_text().replace("cash_buffer = 0.01", "cash_buffer = 0.02"))
     assert f.changed_on_disk()
     with pytest.raises(FileChangedError, match="changed on disk"):
@@ -106,7 +106,7 @@ def test_random_edits_are_valid_or_refused_never_half_applied(key, value):
         shutil.copy(PORTFOLIO, path)
         f = PortfolioFile(path)
         try:
-            f.set_strategy(key, value)
+            f.set_rule("strategy", key, value)
         except ConfigError:
             assert not f.dirty
         else:

@@ -30,7 +30,7 @@ def edited(old: str, new: str) -> str:
 @pytest.mark.parametrize(
     ("old", "new", "key", "hint"),
     [
-        ("band = 0.01", "band = 2", "strategy.band", "0.02"),
+        ("band = 0.01", "band = 2", "rebalancing.band", "0.02"),
         ("lookback = 252", "lookback = 5", "strategy.lookback", "252"),
         ('method = "erc"', 'method = "erk"', "strategy.method", "inverse-vol"),
         ('plan = "ibkr-fixed"', 'plan = "tiered"', "fees.plan", "ibkr-fixed"),
@@ -64,7 +64,7 @@ def test_missing_file_says_what_to_do(tmp_path):
 
 def test_locate_finds_nested_keys():
     assert TEXT.splitlines()[locate(TEXT, "assets[2].currency") - 1].startswith("currency")
-    assert locate(TEXT, "strategy.band") == next(
+    assert locate(TEXT, "rebalancing.band") == next(
         i for i, s in enumerate(TEXT.splitlines(), 1) if s.startswith("band")
     )
 

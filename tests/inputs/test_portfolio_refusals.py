@@ -33,7 +33,7 @@ def line_of(text: str, start: str) -> int:
 def test_a_400_digit_integer_in_a_float_field():
     text = TEXT.replace("band = 0.01", "band = " + "9" * 400)
     message = refused(text)  # was OverflowError
-    assert f"portfolio.toml:{line_of(text, 'band = 9')}: strategy.band:" in message
+    assert f"portfolio.toml:{line_of(text, 'band = 9')}: rebalancing.band:" in message
     assert "too large" in message
 
 
@@ -61,7 +61,7 @@ def test_a_huge_hexadecimal_integer_is_shown_short():
         ("lookback = 252", "lookbak = 252", "strategy.lookbak", "did you mean lookback?"),
         ("price_band = 0.02", "price_bnd = 0.02", "safety.price_bnd", "did you mean price_band?"),
         ("[strategy]", "[stratgy]", "stratgy", "unknown table 'stratgy'; did you mean strategy?"),
-        ('plan = "ibkr-fixed"', 'plan = "ibkr-fixed"\nband = 0.02', "fees.band", "[strategy]"),
+        ('plan = "ibkr-fixed"', 'plan = "ibkr-fixed"\nband = 0.02', "fees.band", "[rebalancing]"),
         ('symbol = "QUAL"', 'symbol = "QUAL"\nbudgte = 0.2', "assets[1].budgte", "budget?"),
         ("[groups]", "[groups]\nx = {min = 0.1, mx = 0.5}", "groups.x.mx", "did you mean max?"),
         ('theme = "rp-dark"', 'theme = "rp-dark"\nzzz = 1', "ui.zzz", "ui takes theme"),
@@ -135,10 +135,10 @@ def test_the_shipped_file_uses_only_known_keys_and_all_defaults_are_valid():
 
 
 def test_ranges_describe_themselves():
-    assert RANGES["strategy.band"].interval == "in [0, 0.5)"
+    assert RANGES["rebalancing.band"].interval == "in [0, 0.5)"
     assert RANGES["safety.max_order_notional"].interval == "> 0"
-    assert RANGES["strategy.band"].problem(math.nan).startswith("must be a finite number")
-    assert RANGES["strategy.band"].problem(0.02) is None
+    assert RANGES["rebalancing.band"].problem(math.nan).startswith("must be a finite number")
+    assert RANGES["rebalancing.band"].problem(0.02) is None
 
 
 def test_mutated_configs_raise_only_config_error(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 from rp_tui.errors import DataError
 from rp_tui.inputs.prices import load_prices
 from rp_tui.services.backtest import BacktestOptions, backtest
+from rp_tui.services.policy import PolicyOverrides
 from rp_tui.services.session import open_session
 from tests.conftest import PORTFOLIO
 
@@ -30,14 +31,17 @@ def fx_csv(tmp_path):
 
 def test_fx_moves_base_currency_value_exactly(gbp_session, fx_csv):
     path, dates, rates = fx_csv
-    options = BacktestOptions(fees="none", fractional=True, fx_path=str(path), benchmarks=())
+    options = BacktestOptions(
+        fees="none", policy=PolicyOverrides(fractional=True), fx_path=str(path), benchmarks=()
+    )
     gbp = backtest(gbp_session, options).result
     usd = backtest(
-        open_session(PORTFOLIO), BacktestOptions(fees="none", fractional=True, benchmarks=())
+        open_session(PORTFOLIO),
+        BacktestOptions(fees="none", policy=PolicyOverrides(fractional=True), benchmarks=()),
     ).result
     assert list(gbp.rebalance_dates) == list(usd.rebalance_dates)
     fx = rates[np.searchsorted(dates, gbp.dates)]
-    invested = 1 - gbp_session.portfolio.strategy.cash_buffer  # the cash stays in GBP
+    invested = 1 - gbp_session.portfolio.rebalancing.cash_buffer  # the cash stays in GBP
     usd_part = (usd.equity - usd.equity[0] * (1 - invested)) / (usd.equity[0] * invested)
     gbp_part = (gbp.equity - gbp.equity[0] * (1 - invested)) / (gbp.equity[0] * invested)
     np.testing.assert_allclose(gbp_part, usd_part * fx / fx[0], rtol=2e-3)

@@ -8,7 +8,8 @@ from textual.widgets import DataTable, ProgressBar
 
 from rp_tui.broker.demo import state_path
 from rp_tui.services.backtest import BacktestOptions, backtest
-from rp_tui.services.plan import Plan, build_plan
+from rp_tui.services.plan import build_plan
+from rp_tui.services.plan_records import Plan
 from rp_tui.services.session import make_broker, open_session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.app import RpTuiApp

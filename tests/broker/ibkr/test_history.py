@@ -24,7 +24,7 @@ async def test_plan_uses_ibkr_history_and_caches_it(session, connect, emulator, 
     ]
     bundled = compute_targets(session)
     assert [p.target for p in plan.positions] != pytest.approx(
-        list(bundled.weights * (1 - session.portfolio.strategy.cash_buffer))
+        list(bundled.weights * (1 - session.portfolio.rebalancing.cash_buffer))
     ), "targets come from IBKR's bars, not the bundled file"
     await build_plan(session, connect(client_id=31))
     assert emulator.received_ids().count(In.REQ_HISTORICAL_DATA) == requests, "served from disk"

@@ -23,6 +23,7 @@ base_currency = "GBP"
 [strategy]
 method = "erc"
 lookback = 120
+[rebalancing]
 band = 0.01
 cash_buffer = 0.0
 [broker]
