@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rp_tui.errors import ConfigError
-from rp_tui.inputs.portfolio_file import load_portfolio, locate, parse_portfolio
+from rp_tui.inputs.portfolio_file import load_portfolio, parse_portfolio
+from rp_tui.inputs.toml_reader import locate
 from tests.conftest import PORTFOLIO
 
 TEXT = PORTFOLIO.read_text()
