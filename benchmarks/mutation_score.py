@@ -26,6 +26,10 @@ TARGETS = {
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
     ],
+    "rp_tui/domain/share_fitting.py": [
+        "tests/domain/test_rebalance.py",
+        "tests/domain/test_money_path.py",
+    ],
     "rp_tui/domain/sizing_checks.py": [
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",

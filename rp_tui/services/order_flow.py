@@ -40,8 +40,8 @@ from rp_tui.broker.base import (
 )
 from rp_tui.broker.crash_points import crash_point
 from rp_tui.domain.fee_model import FeeTable
-from rp_tui.domain.rebalance import fit_buys
 from rp_tui.domain.safety import OrderCheck, TradingState, check_orders
+from rp_tui.domain.share_fitting import fit_buys
 from rp_tui.errors import BrokerError
 from rp_tui.services.order_run import Leg, Run, book
 from rp_tui.state.trading_state import read_trading_state

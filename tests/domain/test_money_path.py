@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rp_tui.domain.fee_model import NO_FEES, FeeSchedule, FeeTable
-from rp_tui.domain.rebalance import RebalanceRules, fit_buys, plan_rebalance, water_fill
+from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
+from rp_tui.domain.share_fitting import fit_buys, water_fill
 
 US_FIXED = FeeSchedule(
     key="us", name="us", currency="USD", per_share=0.005, minimum=1.0, max_rate_of_value=0.01

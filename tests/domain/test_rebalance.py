@@ -144,7 +144,7 @@ def test_sizing_invariants_in_every_mode(account):
 
 
 def test_water_fill_serves_the_largest_gap_first():
-    from rp_tui.domain.rebalance import water_fill
+    from rp_tui.domain.share_fitting import water_fill
 
     np.testing.assert_allclose(water_fill(np.array([5.0, 1.0, 3.0]), 3.0), [2.5, 0.0, 0.5])
     np.testing.assert_allclose(water_fill(np.array([5.0, 1.0, 3.0]), 100.0), [5.0, 1.0, 3.0])
