@@ -137,8 +137,14 @@ class DemoBroker:
     def reset(self) -> dict:
         """Restore the seeded account: a ``demo_reset`` record (the seed, a new epoch) goes
         to the trade log first, so no older fill is ever replayed; then the state file."""
+        return self._seed(logged=True)
+
+    def _seed(self, logged: bool) -> dict:
+        """A new seeded account (a new epoch); ``logged``: write its reset record first (a
+        first start is not logged, so a new user's trade log starts empty)."""
         state = seed_state(self.history, self.fees, self.base_currency)
-        self.log.append("demo_reset", **seed_record(state))
+        if logged:
+            self.log.append("demo_reset", **seed_record(state))
         self._save(state)
         self._state = state
         return state
@@ -153,7 +159,7 @@ class DemoBroker:
         records = self.log.read(events=("demo_reset", "demo_fill"))
         state, replayed = reconcile(load_state(self.path), records, DEMO_ACCOUNT)
         if state is None:
-            return self.reset()
+            return self._seed(logged=False)
         if replayed:
             self._save(state)
         self._state = state

@@ -35,7 +35,7 @@ def serve(data_dir: str, config: str) -> None:
     from rp_tui.services.session import make_broker, open_session
 
     session = open_session(config)
-    asyncio.run(make_broker(session, "demo").snapshot())  # seeds the account
+    make_broker(session, "demo").reset()  # seeds the account, the seed in the log
     print("READY", flush=True)
     for _ in sys.stdin:
         pid = os.fork()

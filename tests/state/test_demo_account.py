@@ -20,7 +20,7 @@ ACCOUNT = "DEMO-RP1"
 def broker():
     session = open_session(PORTFOLIO)
     made = make_broker(session)
-    asyncio.run(made.snapshot())  # seeds the account: a demo_reset record, then the file
+    made.reset()  # seeds the account: a demo_reset record, then the file
     return made
 
 
@@ -144,3 +144,12 @@ def test_a_torn_last_line_never_swallows_the_next_record(tmp_path):
     log.append("demo_fill", fill_id=1)
     assert [r["event"] for r in log.read()] == ["first", "demo_fill"]
     assert [r["fill_id"] for r in log.read(events=("demo_fill",))] == [1]
+
+
+def test_a_first_start_seeds_without_a_log_record():
+    broker = make_broker(open_session(PORTFOLIO))
+    asyncio.run(broker.snapshot())
+    assert load_state(broker.path)["last_fill_id"] == 0 and not TradeLog().read()
+    log_fill(broker, 1)  # fills of that first epoch are still replayed by their ids
+    assert load_state(broker.path)["last_fill_id"] == 0
+    assert asyncio.run(broker.snapshot()).quantities["MTUM"] == 111
