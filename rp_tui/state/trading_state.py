@@ -14,6 +14,7 @@ from rp_tui.state.storage import atomic_write_text, data_dir
 
 
 def trading_state_path() -> Path:
+    """Where the kill switch is kept: ``<data dir>/trading-state``."""
     return data_dir() / "trading-state"
 
 
@@ -32,4 +33,9 @@ def read_trading_state(path: Path | None = None) -> TradingState:
 
 
 def write_trading_state(state: TradingState, path: Path | None = None) -> None:
+    """Set the kill switch (atomically: a reader sees the old or the new word).
+
+    The execution path reads it again before every order, so a change takes effect for
+    the next order of a run already going.
+    """
     atomic_write_text(path or trading_state_path(), f"{state.value}\n")

@@ -24,7 +24,8 @@ from rp_tui.domain.safety import is_paper_account, marketable_limit
 from rp_tui.errors import BrokerError
 
 CANCELLED = ("Cancelled", "ApiCancelled", "Inactive")
-OWN_CANCEL = 202  # "Order cancelled": what TWS answers to our own cancelOrder
+# What TWS answers to our own cancelOrder: 202 cancelled; 161 / 10148 not cancellable (done)
+OWN_CANCEL = frozenset({161, 202, 10148})
 
 
 class OrdersMixin:
@@ -169,7 +170,7 @@ class OrdersMixin:
         errors = [
             e
             for e in trade.log
-            if e.errorCode and not (ticket.cancel_requested and e.errorCode == OWN_CANCEL)
+            if e.errorCode and not (ticket.cancel_requested and e.errorCode in OWN_CANCEL)
         ]
         message = f"{errors[-1].errorCode} {errors[-1].message}" if errors else ""
         done = status_text in DONE_STATUSES
