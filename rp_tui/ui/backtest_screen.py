@@ -136,7 +136,7 @@ class BacktestScreen(Screen):
         o = self.options
         method = o.method or s.method
         lookback = o.lookback or s.lookback
-        rebalance = o.rebalance or s.rebalance
+        rebalance = o.policy.frequency or self.session.portfolio.rebalancing.frequency
         return f"Backtest {method} {lookback}d, {rebalance}"
 
     def on_mount(self) -> None:

@@ -8,7 +8,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.services.plan_records import Plan
+from rp_tui.inputs.portfolio import Rebalancing
+from rp_tui.services.plan_records import Plan, PositionRow
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.kill_switch import trading_state_name
@@ -76,8 +77,21 @@ def status_text(
     estimator = "" if strategy.estimator == "sample" else f" {strategy.estimator}"
     return (
         f"{broker} | {state} | {as_of} | {strategy.method} {strategy.lookback}d{estimator}"
-        f" | band {fmt.points(strategy.band, signed=False)}"
+        f" | band {band_text(session.portfolio.rebalancing)}"
     )
+
+
+def band_text(policy: Rebalancing) -> str:
+    """The drift band in words: ``1.00 pp`` (absolute) or ``±20% of target`` (relative)."""
+    if policy.band_kind == "relative":
+        return f"±{fmt.percent(policy.band, 0)} of target"
+    return fmt.points(policy.band, signed=False)
+
+
+def out_of_band(position: PositionRow, plan: Plan) -> bool:
+    """Whether ``position`` drifted past the plan's band (absolute or relative)."""
+    band = plan.band * position.target if plan.policy.band_kind == "relative" else plan.band
+    return abs(position.drift) > band
 
 
 def totals_text(plan: Plan) -> str:
@@ -90,6 +104,8 @@ def totals_text(plan: Plan) -> str:
     orders = len(plan.orders)
     if orders:
         todo = f"{orders} order{'s' if orders != 1 else ''} to rebalance: p to preview"
+    elif plan.withheld:
+        todo = f"No orders: {plan.withheld}"
     else:
         todo = "Every asset is within its band: nothing to trade"
     return (
@@ -219,7 +235,7 @@ class DashboardScreen(Screen):
         table = self.query_one("#positions", DataTable)
         table.clear()
         for p in plan.positions:
-            out_of_band = abs(p.drift) > plan.band
+            outside = out_of_band(p, plan)
             drift = p.risk_drift if self.risk_drift else p.drift
             kind = plan.quote_kinds.get(p.symbol, "")
             blocked = warn if p.symbol in plan.blocked else ""
@@ -231,7 +247,7 @@ class DashboardScreen(Screen):
                 "value": _right(fmt.number(p.value)),
                 "weight": _right(fmt.percent(p.weight)),
                 "target": _right(fmt.percent(p.target)),
-                "drift": _right(fmt.points(drift), "bold" if out_of_band else ""),
+                "drift": _right(fmt.points(drift), "bold" if outside else ""),
                 "risk": _right(fmt.percent(p.risk_contribution)),
                 "currency": Text(p.currency),
                 "exchange": Text(p.exchange),

@@ -27,22 +27,23 @@ ASSET_COLUMNS = (
     ("currency", "Ccy"),
     ("asset_class", "Class"),
     ("budget", "Budget"),
+    ("weight", "Weight"),
     ("min", "Min"),
     ("max", "Max"),
 )
-RULES = (
+RULES = (  # (table, key) of portfolio.toml
     ("strategy", "method"),
     ("strategy", "lookback"),
-    ("strategy", "rebalance"),
-    ("strategy", "band"),
-    ("strategy", "cash_buffer"),
+    ("rebalancing", "frequency"),
+    ("rebalancing", "band"),
+    ("rebalancing", "cash_buffer"),
     ("strategy", "estimator"),
     ("strategy", "target_volatility"),
-    ("strategy", "calendar"),
+    ("rebalancing", "calendar"),
     ("fees", "plan"),
 )
-NUMBERS = {"budget", "min", "max", "lookback", "band", "cash_buffer", "target_volatility"}
-OPTIONAL = {"primary_exchange", "asset_class", "budget", "min", "max", "calendar"}
+NUMBERS = {"budget", "weight", "min", "max", "lookback", "band", "cash_buffer", "target_volatility"}
+OPTIONAL = {"primary_exchange", "asset_class", "budget", "weight", "min", "max", "calendar"}
 
 
 def parse_value(key: str, text: str):
@@ -107,7 +108,7 @@ class EditCellScreen(ModalScreen[str | None]):
 
 
 class EditorScreen(Screen):
-    """Assets (symbol, exchange, currency, class, budget, min, max) and the rules."""
+    """Assets (symbol, exchange, currency, class, budget, weight, min, max) and the rules."""
 
     BINDINGS = [
         Binding("enter", "edit", "Edit", priority=True),
@@ -149,7 +150,7 @@ class EditorScreen(Screen):
         rules = self.query_one("#editor-rules", DataTable)
         rules.clear()
         for table, key in RULES:
-            value = p.fee_plan if table == "fees" else getattr(p.strategy, key)
+            value = p.fee_plan if table == "fees" else getattr(getattr(p, table), key)
             rules.add_row(
                 f"{table}.{key}",
                 f"{value:g}" if isinstance(value, float) else str(value),
@@ -184,10 +185,7 @@ class EditorScreen(Screen):
             table, key = RULES[rules.cursor_row]
 
             def apply(text: str, dry_run: bool):
-                value = parse_value(key, text)
-                if table == "fees":
-                    return self.file.set_value(table, key, value, dry_run=dry_run)
-                return self.file.set_strategy(key, value, dry_run=dry_run)
+                return self.file.set_rule(table, key, parse_value(key, text), dry_run=dry_run)
 
             title = f"{table}.{key}"
             current = str(rules.get_row_at(rules.cursor_row)[1])

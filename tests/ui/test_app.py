@@ -179,7 +179,8 @@ async def test_confirm_yes_executes_and_the_account_persists(session, data_dir):
         assert [(r["Symbol"], r["Filled"], r["Status"]) for r in results] == [
             ("QUAL", "11/11", "filled"), ("SIZE", "12/12", "filled"), ("USMV", "26/26", "filled")
         ]  # fmt: skip
-        assert all(r["Comm."] == "1.00 USD" for r in results)
+        commissions = {o.symbol: fmt.money(o.commission, o.currency) for o in plan.orders}
+        assert {r["Symbol"]: r["Comm."] for r in results} == commissions
         await shows(pilot, "3 orders filled")
         await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await until(pilot, lambda: quantities(app) == expected, what="the new quantities")

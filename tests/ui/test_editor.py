@@ -8,7 +8,7 @@ import shutil
 
 from rp_tui.services.session import open_session
 from rp_tui.ui.choice import ChoiceScreen
-from rp_tui.ui.editor import EditCellScreen, EditorScreen
+from rp_tui.ui.editor import ASSET_COLUMNS, EditCellScreen, EditorScreen
 from tests.ui.conftest import (
     PORTFOLIO,
     SIZE,
@@ -75,12 +75,13 @@ async def test_edit_a_max_weight_recompute_and_save_keeping_comments(tmp_path, d
         editor = await open_editor(pilot)
         for row in (1, 2, 3):  # USMV
             await press(pilot, "down", cursor_at(editor, row, 0))
-        for column in range(1, 8):  # the Max column
+        maximum = [key for key, _ in ASSET_COLUMNS].index("max")
+        for column in range(1, maximum + 1):
             await press(pilot, "right", cursor_at(editor, 3, column))
         dialog = await edit_cell(pilot, "0.2")
         assert "ok" in reason(dialog)
         await press(pilot, "enter", lambda: app.screen is editor)
-        await until(pilot, lambda: rows(editor.query_one("#editor-assets"))[3][7] == "0.2")
+        await until(pilot, lambda: rows(editor.query_one("#editor-assets"))[3][maximum] == "0.2")
         await shows(pilot, "modified")
         await until(  # targets recomputed
             pilot,
@@ -98,13 +99,14 @@ async def test_invalid_input_shows_the_reason_and_changes_nothing(tmp_path, data
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot)
-        for column in range(1, 6):  # Budget
+        budget = [key for key, _ in ASSET_COLUMNS].index("budget")
+        for column in range(1, budget + 1):
             await press(pilot, "right", cursor_at(editor, 0, column))
         dialog = await edit_cell(pilot, "-1")
         assert "risk budget must be > 0" in reason(dialog)
         await pilot.press("enter")  # refused: the dialog stays ...
         await press(pilot, "escape", lambda: app.screen is editor)  # ... until Esc closes it
-        assert rows(editor.query_one("#editor-assets"))[0][5] == ""
+        assert rows(editor.query_one("#editor-assets"))[0][budget] == ""
         # the rules table: method is its first row
         await press(pilot, "tab", lambda: editor.query_one("#editor-rules").has_focus)
         dialog = await edit_cell(pilot, "magic")
