@@ -9,7 +9,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_NAMES = {"escape": "Esc", "enter": "Enter", "question_mark": "?", "ctrl+p": "Ctrl+P"}
+KEY_NAMES = {
+    "escape": "Esc",
+    "enter": "Enter",
+    "question_mark": "?",
+    "tab": "Tab",
+    "ctrl+p": "Ctrl+P",
+    "ctrl+s": "Ctrl+S",
+    "ctrl+z": "Ctrl+Z",
+}
 
 
 def key_lines(title: str, bindings) -> list[str]:
@@ -30,6 +38,7 @@ def help_text(app) -> str:
     from rp_tui.ui.backtest_screen import BacktestScreen
     from rp_tui.ui.confirm import ConfirmScreen
     from rp_tui.ui.dashboard import DashboardScreen
+    from rp_tui.ui.editor import EditCellScreen, EditorScreen
     from rp_tui.ui.kill_switch import TradingStateScreen
     from rp_tui.ui.log_screen import LogScreen
     from rp_tui.ui.preview import PreviewScreen
@@ -38,6 +47,8 @@ def help_text(app) -> str:
     sections = [
         ("Everywhere", [*type(app).BINDINGS, ("ctrl+p", "command_palette", "Commands")]),
         ("Dashboard", DashboardScreen.BINDINGS),
+        ("Editor", EditorScreen.BINDINGS),
+        ("Editing a cell", [("enter", "accept", "Accept"), *EditCellScreen.BINDINGS]),
         ("Order preview", PreviewScreen.BINDINGS),
         ("Confirmation", ConfirmScreen.BINDINGS),
         ("Backtest", BacktestScreen.BINDINGS),
