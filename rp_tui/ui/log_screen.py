@@ -143,7 +143,8 @@ class LogScreen(Screen):
             table.add_row(*row(record, orders), key=str(i))
         self.query_one("#log-title", Static).update(
             Text(
-                f"Trade log: {len(self.records)} records, newest first (local time)"
+                f"Trade log: {len(self.records)} record{'s' if len(self.records) != 1 else ''},"
+                " newest first (local time)"
                 if self.records
                 else "Trade log: empty (orders you send are recorded here)"
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rp_tui.state.trade_log import TradeLog
+from rp_tui.state.trade_log import TradeLog, trade_log_path
 from rp_tui.ui.dashboard import DashboardScreen
 from rp_tui.ui.log_screen import LogScreen
 from tests.ui.conftest import SIZE, make_app, press, settle, shows, until
@@ -14,6 +14,7 @@ async def test_an_empty_log_takes_every_movement_key(session, data_dir):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        trade_log_path().unlink(missing_ok=True)  # empty, whatever the demo logged
         await press(pilot, "l", lambda: isinstance(app.screen, LogScreen))
         await shows(pilot, "Trade log: empty")
         for key in MOVES:
@@ -24,12 +25,13 @@ async def test_an_empty_log_takes_every_movement_key(session, data_dir):
 
 
 async def test_moving_through_the_log_shows_each_record_in_full(session, data_dir):
-    log = TradeLog()
-    for i in range(30):
-        log.append("refused", run_id=f"run-{i}", reasons=[f"reason {i}"])
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        trade_log_path().unlink(missing_ok=True)
+        log = TradeLog()
+        for i in range(30):
+            log.append("refused", run_id=f"run-{i}", reasons=[f"reason {i}"])
         await press(pilot, "l", lambda: isinstance(app.screen, LogScreen))
         await shows(pilot, "Trade log: 30 records", "run_id run-29")  # newest first
         await pilot.press("pagedown")
