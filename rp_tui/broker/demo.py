@@ -319,6 +319,36 @@ class DemoBroker:
         self._save(state)
         return Ticket(prepared, OrderOutcome("filled", order.quantity, price, order.commission))
 
+    def move_cash(self, amount: float, why: str) -> None:
+        """Deposit (``amount`` > 0) or withdraw (< 0) base currency, written ahead to the
+        trade log like a fill (a ``CASH`` record), then applied.
+
+        Raises:
+            BrokerError: a withdrawal larger than the cash held.
+        """
+        state = self._state if self._state is not None else self._load()
+        if state["cash"] + amount < -1e-9:
+            raise BrokerError(
+                f"the demo account holds {state['cash']:,.2f} {state['base_currency']}: a "
+                f"{why} of {-amount:,.2f} is more than that"
+            )
+        record = self.log.append(
+            "demo_fill",
+            account=state["account"],
+            epoch=state["epoch"],
+            fill_id=state["last_fill_id"] + 1,
+            symbol="",
+            side="CASH",
+            quantity=float(amount),
+            price=1.0,
+            commission=0.0,
+            currency=state["base_currency"],
+            why=why,
+        )
+        apply_fill(state, record)
+        self._save(state)
+        self._state = state
+
     async def wait(self, tickets: Sequence[Ticket], timeout: float) -> None:
         """Demo orders are done when placed: returns at once."""
 

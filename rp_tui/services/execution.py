@@ -4,7 +4,7 @@ and the trading state and trade log around it."""
 from __future__ import annotations
 
 from rp_tui.broker.base import Broker, Fill
-from rp_tui.errors import UserError
+from rp_tui.errors import BrokerError, UserError
 from rp_tui.services.order_flow import execute_orders
 from rp_tui.services.plan_records import Plan
 
@@ -57,15 +57,32 @@ async def execute_plan(
     Returns:
         One :class:`Fill` per order, sells first.
 
+    A plan sized for a cash flow (``plan.cash_flow``): the demo account books a deposit
+    before the orders and pays a withdrawal out after them; a real broker's cash is what the
+    account holds, so a plan counting on a deposit that has not arrived is refused.
+
     Raises:
         BrokerError: refused before anything was sent (read-only, disconnected, live guard,
-            HALTED, a pre-trade check), every reason named.
+            HALTED, a pre-trade check, a deposit a real broker does not hold), every reason
+            named.
     """
+    move_cash = getattr(broker, "move_cash", None)
+    if plan.cash_flow > 0 and move_cash is None:
+        raise BrokerError(
+            f"this plan counts on a deposit of {plan.cash_flow:,.2f} {plan.base_currency} that "
+            f"{plan.broker} account {plan.account} does not hold yet: nothing was sent; plan "
+            "again without --deposit once the money has arrived"
+        )
+    if plan.cash_flow > 0:
+        move_cash(plan.cash_flow, "deposit")
     orders = [order.request() for order in plan.orders]
-    return await execute_orders(
+    fills = await execute_orders(
         broker,
         orders,
         run_id=run_id,
         buy_budget=plan.buy_budget,
         typed_confirmation=typed_confirmation,
     )
+    if plan.cash_flow < 0 and move_cash is not None:
+        move_cash(plan.cash_flow, "withdrawal")
+    return fills

@@ -97,7 +97,12 @@ def state_from_reset(record: dict) -> dict:
 
 def apply_fill(state: dict, fill: dict) -> None:
     """Book one logged ``demo_fill`` into ``state`` (in place): shares, cash (less the
-    commission) and, for a buy, the average cost per share including commissions."""
+    commission) and, for a buy, the average cost per share including commissions; a
+    ``CASH`` record moves ``quantity`` of base currency in (> 0) or out (< 0)."""
+    if fill["side"] == "CASH":  # a deposit (> 0) or withdrawal (< 0) of base currency
+        state["cash"] += float(fill["quantity"])
+        state["last_fill_id"] = int(fill["fill_id"])
+        return
     symbol, quantity, price = fill["symbol"], float(fill["quantity"]), float(fill["price"])
     commission = float(fill["commission"])
     held = state["quantities"].get(symbol, 0.0)

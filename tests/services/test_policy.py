@@ -223,3 +223,24 @@ def test_the_trade_log_gives_the_last_rebalance():
     )
     assert isinstance(history, TradingHistory)
     assert str(history.last_traded) == "2026-11-03 10:00:00+00:00"
+
+
+def test_rebalance_with_a_deposit_books_it_on_the_demo_account_then_buys(tmp_path, capsys):
+    path = config(tmp_path, mode="buy-only")
+    code = main(["rebalance", "--config", str(path), "--deposit", "5000", "--execute", "--yes"])
+    assert code == 0, capsys.readouterr().err
+    snapshot = asyncio.run(make_broker(open_session(path)).snapshot())
+    bought = sum(
+        (snapshot.quantities[s] - q) * snapshot.prices[s]
+        for s, q in {"MTUM": 112, "QUAL": 140, "SIZE": 149, "USMV": 254, "VLUE": 191}.items()
+    )
+    assert 3_000 < bought <= 5_000 + 146.11  # the deposit (and free cash) went into shares
+    assert snapshot.cash >= 0.01 * 83_000 - 1  # the buffer is kept
+    log = [json.loads(line) for line in (Path(snapshot_dir()) / "trade-log.ndjson").open()]
+    assert any(r.get("side") == "CASH" and r["quantity"] == 5_000.0 for r in log)
+
+
+def snapshot_dir() -> str:
+    import os
+
+    return os.environ["RP_TUI_DATA_DIR"]
