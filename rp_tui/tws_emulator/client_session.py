@@ -53,11 +53,14 @@ class Faults:
     receipt of the N-th client message; that message is still acted on (an order is still
     placed and filled), the client just never hears back: an unknown outcome.
     ``reply_delay``: seconds to wait before handling each client request (a slow TWS).
+    ``drop_on_request``: close the connection on receipt of the next client message with
+    this id (e.g. ``In.REQ_ALL_OPEN_ORDERS``), unanswered; one-shot.
     """
 
     reply_delay: float = 0.0
     drop_after_server_messages: int | None = None
     drop_after_client_messages: int | None = None
+    drop_on_request: int | None = None
 
 
 class Emulator(Protocol):
@@ -171,6 +174,14 @@ class Session(MarketDataHandlers, HistoryHandlers, AccountHandlers, OrderHandler
                 faults.drop_after_client_messages = None
                 log.info("fault: dropping client %s on receipt of %s", self.client_id, fields)
                 self.close()
+        if (
+            faults.drop_on_request is not None
+            and fields
+            and fields[0] == str(int(faults.drop_on_request))
+        ):
+            faults.drop_on_request = None
+            log.info("fault: dropping client %s on request %s", self.client_id, fields[0])
+            self.close()
 
     async def _receive(self, fields: list[str]) -> None:
         self._count_client_message(fields)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -93,7 +92,9 @@ class AccountMixin:
             prices[symbol], kinds[symbol] = number(item.marketPrice), "portfolio"
             self.held_contracts[symbol] = contract
         holdings = tuple(self._holding(item, assets, prices) for item in items)
-        working = await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), QUOTE_TIMEOUT)
+        working = await self.ask(
+            self.ib.reqAllOpenOrdersAsync(), "checking for working orders", QUOTE_TIMEOUT
+        )
         for trade in working:  # orders of any client still working: never order twice
             symbol = trade.contract.symbol
             live = trade.orderStatus.status not in DONE_STATUSES

@@ -22,6 +22,23 @@ class ConnectionMixin:
         """``host:port`` of TWS / IB Gateway."""
         return f"{self.settings.host}:{self.settings.port}"
 
+    async def ask(self, awaitable: Any, what: str, timeout: float | None = None) -> Any:
+        """Await one request to TWS (within ``timeout`` seconds when given).
+
+        Raises:
+            BrokerError: the connection dropped meanwhile (ib_async's ConnectionError):
+                nothing was sent, and the message says what was being asked.
+        """
+        try:
+            if timeout is not None:
+                return await asyncio.wait_for(awaitable, timeout)
+            return await awaitable
+        except ConnectionError as exc:
+            raise BrokerError(
+                f"the connection to TWS at {self.address} dropped while {what}: nothing was "
+                "sent; start TWS / IB Gateway again (or wait for the reconnect) and retry"
+            ) from exc
+
     def _on_error(self, req_id: int, code: int, message: str, contract: Any = None) -> None:
         if code == 1100:  # connectivity between TWS and IBKR lost: stop sending
             self.connectivity_lost = True

@@ -35,7 +35,10 @@ class ContractsMixin:
             for a in todo
         ]
         # One contract-details request per symbol gives both the conId and the minTick.
-        found = await asyncio.gather(*(self.ib.reqContractDetailsAsync(c) for c in wanted))
+        found = await self.ask(
+            asyncio.gather(*(self.ib.reqContractDetailsAsync(c) for c in wanted)),
+            "qualifying contracts",
+        )
         unknown = [a for a, details in zip(todo, found, strict=True) if len(details) != 1]
         if unknown:
             names = ", ".join(f"{a.symbol} ({a.exchange}/{a.currency})" for a in unknown)
@@ -77,7 +80,10 @@ class ContractsMixin:
                     f"{symbol} is neither in portfolio.toml nor held in {self.account}: "
                     "nothing was sent"
                 )
-            found = await self.ib.reqContractDetailsAsync(Contract(conId=held.conId))
+            found = await self.ask(
+                self.ib.reqContractDetailsAsync(Contract(conId=held.conId)),
+                f"qualifying {symbol}",
+            )
             if len(found) != 1:
                 raise BrokerError(f"IBKR does not know conId {held.conId} ({symbol}, error 200)")
             contract = found[0].contract
@@ -97,7 +103,9 @@ class ContractsMixin:
         wanted = Stock(
             asset.symbol, asset.exchange, asset.currency, primaryExchange=asset.primary_exchange
         )
-        found = await self.ib.reqContractDetailsAsync(wanted)
+        found = await self.ask(
+            self.ib.reqContractDetailsAsync(wanted), f"looking up {asset.symbol}"
+        )
         if len(found) != 1:
             raise BrokerError(
                 f"IBKR {'finds several' if found else 'does not know'} {asset.symbol} on "

@@ -141,15 +141,18 @@ class HistoryMixin:
 
             self.ib.errorEvent += remember
             try:
-                bars = await self.ib.reqHistoricalDataAsync(
-                    contract,
-                    endDateTime="",
-                    durationStr=f"{years} Y",
-                    barSizeSetting="1 day",
-                    whatToShow="ADJUSTED_LAST",
-                    useRTH=True,
-                    formatDate=1,
-                    timeout=60,
+                bars = await self.ask(
+                    self.ib.reqHistoricalDataAsync(
+                        contract,
+                        endDateTime="",
+                        durationStr=f"{years} Y",
+                        barSizeSetting="1 day",
+                        whatToShow="ADJUSTED_LAST",
+                        useRTH=True,
+                        formatDate=1,
+                        timeout=60,
+                    ),
+                    f"downloading the history of {symbol}",
                 )
             finally:
                 self.ib.errorEvent -= remember
