@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PORTFOLIO = REPO / "portfolio.toml"
+# The tests run on the factor-ETF example (its figures are pinned throughout); the shipped
+# portfolio.toml is the multi-asset example (tests/test_examples.py checks both).
+PORTFOLIO = REPO / "rp_tui" / "examples" / "factor-etfs.toml"
 
 
 @pytest.fixture(autouse=True)

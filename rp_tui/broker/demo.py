@@ -50,20 +50,31 @@ SEED_CAPITAL = 100_000.0
 SEED_DAYS_BEFORE_END = 365
 
 
-def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD") -> dict:
+def seed_day(history: PriceHistory) -> np.datetime64:
+    """The day the demo account is bought: the first date ~1 year before the last one."""
+    target_day = history.dates[-1] - np.timedelta64(SEED_DAYS_BEFORE_END, "D")
+    return history.dates[max(int(np.searchsorted(history.dates, target_day)), 0)]
+
+
+def seed_state(
+    history: PriceHistory,
+    fees: FeeTable,
+    base_currency: str = "USD",
+    account: str = DEMO_ACCOUNT,
+) -> dict:
     """The seeded account: equal value per asset bought ~1 year before the last date.
 
     Args:
         history: prices of the portfolio's assets (columns in asset order).
-        fees: commission schedule per asset.
+        fees: commission schedule per asset, in force on :func:`seed_day`.
         base_currency: the account's currency (demo prices are taken as that currency).
+        account: the demo account's id.
 
     Returns:
         The JSON-ready state: account, base currency, seed date, cash, quantities, average
         cost per share (commission included), a new epoch and no fill applied.
     """
-    target_day = history.dates[-1] - np.timedelta64(SEED_DAYS_BEFORE_END, "D")
-    row = max(int(np.searchsorted(history.dates, target_day)), 0)
+    row = int(np.searchsorted(history.dates, seed_day(history)))
     prices = history.closes[row]
     n = len(history.symbols)
     quantities = np.floor(SEED_CAPITAL / n / prices)
@@ -75,7 +86,7 @@ def seed_state(history: PriceHistory, fees: FeeTable, base_currency: str = "USD"
         quantities[int(np.argmax(quantities * prices))] -= 1
     return {
         "version": STATE_VERSION,
-        "account": DEMO_ACCOUNT,
+        "account": account,
         "base_currency": base_currency,
         "seeded_on": str(history.dates[row]),
         "cash": SEED_CAPITAL - cost,
@@ -108,6 +119,8 @@ class DemoBroker:
         limits: pre-trade caps and the price band (``[safety]``).
         execution: ``[execution]`` (fill timeout, unfilled); demo orders never stay open.
         log: the trade log (default location when ``None``).
+        account: the account's id (one demo account per bundled price set).
+        seed_fees: commission schedules in force on the seed day; default ``fees``.
     """
 
     kind = "demo"
@@ -124,8 +137,11 @@ class DemoBroker:
         execution: Execution | None = None,
         log: TradeLog | None = None,
         assets: Sequence[Asset] = (),
+        account: str = DEMO_ACCOUNT,
+        seed_fees: FeeTable | None = None,
     ):
         self.history, self.fees, self.base_currency = history, fees, base_currency
+        self.account, self.seed_fees = account, seed_fees or fees
         self.assets = tuple(assets)
         self.path = path or state_path()
         self.universe = universe or history
@@ -142,7 +158,7 @@ class DemoBroker:
     def _seed(self, logged: bool) -> dict:
         """A new seeded account (a new epoch); ``logged``: write its reset record first (a
         first start is not logged, so a new user's trade log starts empty)."""
-        state = seed_state(self.history, self.fees, self.base_currency)
+        state = seed_state(self.history, self.seed_fees, self.base_currency, self.account)
         if logged:
             self.log.append("demo_reset", **seed_record(state))
         self._save(state)
@@ -157,7 +173,7 @@ class DemoBroker:
                 repair (see :func:`rp_tui.state.demo_account.reconcile`).
         """
         records = self.log.read(events=("demo_reset", "demo_fill"))
-        state, replayed = reconcile(load_state(self.path), records, DEMO_ACCOUNT)
+        state, replayed = reconcile(load_state(self.path), records, self.account)
         if state is None:
             return self._seed(logged=False)
         if replayed:
@@ -228,7 +244,7 @@ class DemoBroker:
     def access(self) -> TradingAccess:
         """The demo account: always connected, never read-only, never a live account."""
         return TradingAccess(
-            DEMO_ACCOUNT, False, True, False, False, "the demo account", "the demo account"
+            self.account, False, True, False, False, "the demo account", "the demo account"
         )
 
     async def prepare_run(self, symbols: Sequence[str]) -> None:

@@ -9,10 +9,10 @@ from rp_tui.cli.common import broker_from_args, close, open_from_args
 
 def reset_demo(args: argparse.Namespace) -> int:
     """Restore the seeded demo account and say where it was saved."""
-    from rp_tui.broker.demo import DemoBroker
+    from rp_tui.services.session import make_broker
 
     session = open_from_args(args)
-    broker = DemoBroker(session.history, session.fees, session.portfolio.base_currency)
+    broker = make_broker(session, "demo")
     state = broker.reset()
     print(
         f"demo account {state['account']} reset: cash {state['cash']:,.2f} "

@@ -110,7 +110,8 @@ def _kept(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     keep = value >= rules.min_trade_value
     if math.isfinite(rules.max_commission_ratio) or worth is not None:
         commission = fees.commission(q, exec_prices) * fx
-        keep &= commission <= rules.max_commission_ratio * value
+        if math.isfinite(rules.max_commission_ratio):
+            keep &= commission <= rules.max_commission_ratio * value
         if worth is not None:
             keep &= commission <= worth(q)
     return keep

@@ -16,13 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from rp_tui.errors import DataError
+from rp_tui.inputs.bundled_data import BUNDLED, BundledSet
 from rp_tui.inputs.config_rules import show
 
-BUNDLED_NAME = "factors_prices.csv.gz"
-BUNDLED_SOURCE = (
-    "iShares MTUM, QUAL, SIZE, USMV, VLUE adjusted closes 2014-01-02..2022-12-28, from "
-    "skfolio's factors_dataset (BSD-3-Clause, see rp_tui/data/LICENSE-skfolio)"
-)
 _OFFSET = r"(Z|[+-]\d\d:?\d\d)$"
 
 
@@ -35,12 +31,15 @@ class PriceHistory:
         symbols: column names, ``(n_assets,)``.
         closes: shape ``(n_days, n_assets)``, finite and > 0, each in its listing currency.
         source: file the data came from (for messages).
+        caveat: what a reader of returns from these prices must know ("" if nothing), e.g.
+            "adjusted for splits, not distributions"; shown wherever returns are.
     """
 
     dates: np.ndarray
     symbols: tuple[str, ...]
     closes: np.ndarray
     source: str
+    caveat: str = ""
 
     def select(self, symbols: tuple[str, ...]) -> PriceHistory:
         """Columns for ``symbols`` in that order.
@@ -55,7 +54,9 @@ class PriceHistory:
                 f"{', '.join(self.symbols)}); add a column or pass --prices with one"
             )
         index = [self.symbols.index(s) for s in symbols]
-        return PriceHistory(self.dates, tuple(symbols), self.closes[:, index], self.source)
+        return PriceHistory(
+            self.dates, tuple(symbols), self.closes[:, index], self.source, self.caveat
+        )
 
     def until(self, as_of: str | None) -> PriceHistory:
         """Rows on or before ``as_of`` (ISO date); ``None`` keeps everything.
@@ -72,7 +73,9 @@ class PriceHistory:
         keep = int(np.searchsorted(self.dates, day, side="right"))
         if keep == 0:
             raise DataError(f"{self.source}: no prices on or before {as_of}")
-        return PriceHistory(self.dates[:keep], self.symbols, self.closes[:keep], self.source)
+        return PriceHistory(
+            self.dates[:keep], self.symbols, self.closes[:keep], self.source, self.caveat
+        )
 
     @classmethod
     def empty(cls, symbols: tuple[str, ...], source: str) -> PriceHistory:
@@ -93,8 +96,9 @@ class PriceHistory:
         return str(self.dates[-1])
 
 
-def load_prices(path: str | Path | None = None) -> PriceHistory:
-    """Read a price CSV (``None``: the bundled factor-ETF history) and validate it.
+def load_prices(path: str | Path | None = None, bundled: BundledSet | None = None) -> PriceHistory:
+    """Read a price CSV and validate it; without ``path``, the shipped set ``bundled``
+    (default: the multi-asset demo set, :data:`rp_tui.inputs.bundled_data.BUNDLED`).
 
     Raises:
         DataError: unreadable or damaged file, no ``Date`` first column, a column without a
@@ -102,9 +106,11 @@ def load_prices(path: str | Path | None = None) -> PriceHistory:
             mixed-offset or unsorted dates, or a missing / non-numeric / non-positive price
             (symbol, date and row named).
     """
+    caveat = ""
     if path is None:
-        source = f"bundled {BUNDLED_NAME}"
-        raw = resources.files("rp_tui.data").joinpath(BUNDLED_NAME).read_bytes()
+        bundled = bundled or BUNDLED[0]
+        source, caveat = bundled.source, bundled.caveat
+        raw = resources.files("rp_tui.data").joinpath(bundled.file).read_bytes()
     else:
         source = str(path)
         try:
@@ -114,7 +120,8 @@ def load_prices(path: str | Path | None = None) -> PriceHistory:
     header, rows = _read_table(_decompressed(raw, source), source)
     symbols = _symbols(header, source)
     day_values = _dates(rows[:, 0], source)
-    return PriceHistory(day_values, symbols, _closes(rows, header, day_values, source), source)
+    closes = _closes(rows, header, day_values, source)
+    return PriceHistory(day_values, symbols, closes, source, caveat)
 
 
 def _decompressed(raw: bytes, source: str) -> bytes:

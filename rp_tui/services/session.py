@@ -13,6 +13,7 @@ from pathlib import Path
 from rp_tui.broker.base import Broker
 from rp_tui.domain.fee_model import FeeTable
 from rp_tui.errors import BrokerError, DataError
+from rp_tui.inputs.bundled_data import FACTOR_ETFS, BundledSet, bundled_for
 from rp_tui.inputs.fee_data import fee_table
 from rp_tui.inputs.portfolio import Portfolio
 from rp_tui.inputs.portfolio_file import load_portfolio
@@ -28,6 +29,7 @@ class Session:
     fees: FeeTable
     prices_path: str | None = None
     universe: PriceHistory | None = None
+    dataset: BundledSet | None = None  # the shipped price set in use (None: --prices)
 
 
 def open_session(
@@ -45,7 +47,8 @@ def open_session(
         ConfigError: invalid config. DataError: unusable prices or a symbol without prices.
     """
     portfolio = load_portfolio(config_path)
-    universe = load_prices(prices_path)
+    dataset = bundled_for(portfolio.symbols) if prices_path is None else None
+    universe = load_prices(prices_path, dataset)
     try:
         history = universe.select(portfolio.symbols)
     except DataError as exc:
@@ -54,7 +57,7 @@ def open_session(
         history = PriceHistory.empty(portfolio.symbols, f"{exc}".split(";")[0])
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
     path = None if prices_path is None else str(prices_path)
-    return Session(portfolio, history, fees, path, universe)
+    return Session(portfolio, history, fees, path, universe, dataset)
 
 
 def with_portfolio(session: Session, portfolio: Portfolio) -> Session:
@@ -72,7 +75,7 @@ def with_portfolio(session: Session, portfolio: Portfolio) -> Session:
             raise
         history = PriceHistory.empty(portfolio.symbols, "IBKR history")
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
-    return Session(portfolio, history, fees, session.prices_path, universe)
+    return Session(portfolio, history, fees, session.prices_path, universe, session.dataset)
 
 
 async def check_new_asset(session: Session, broker: Broker, asset) -> None:
@@ -114,16 +117,22 @@ def make_broker(
     p = session.portfolio
     kind = kind or p.broker.kind
     if kind == "demo":
-        from rp_tui.broker.demo import DemoBroker
+        from rp_tui.broker.demo import DemoBroker, seed_day
+        from rp_tui.state.demo_account import state_path
 
+        dataset = session.dataset or FACTOR_ETFS  # a --prices file: the original account
+        history = session.history
         return DemoBroker(
-            session.history,
-            session.fees,
+            history,
+            fee_table(p.fee_plan, p.assets, on=history.as_of),  # the demo's "today"
             p.base_currency,
+            state_path(dataset.state_file),
             universe=session.universe,
             limits=p.safety,
             execution=p.execution,
             assets=p.assets,
+            account=dataset.demo_account,
+            seed_fees=fee_table(p.fee_plan, p.assets, on=str(seed_day(history))),
         )
     if kind == "ibkr":
         from rp_tui.broker.ibkr import IbkrBroker

@@ -25,9 +25,10 @@ LEGACY_EPOCH = "v1"  # the epoch given to a state saved before fills were logged
 FIX = "run rp-tui --reset-demo to start the demo account again"
 
 
-def state_path() -> Path:
-    """Where the demo account is kept (``$RP_TUI_DATA_DIR`` or the platform data dir)."""
-    return data_dir() / "demo-account.json"
+def state_path(name: str = "demo-account.json") -> Path:
+    """Where a demo account is kept: ``name`` in the data directory (``$RP_TUI_DATA_DIR``
+    or the platform data dir); one file per bundled price set."""
+    return data_dir() / name
 
 
 def new_epoch() -> str:

@@ -204,6 +204,7 @@ def test_risk_json(capsys):
 
 
 def test_benchmarks_symbol_mix_and_buy_and_hold(capsys):
+    from rp_tui.inputs.bundled_data import FACTOR_ETFS
     from rp_tui.inputs.prices import load_prices
 
     code, out, _ = run(
@@ -220,7 +221,7 @@ def test_benchmarks_symbol_mix_and_buy_and_hold(capsys):
     )
     doc = json.loads(out)
     assert code == 0 and set(doc["benchmarks"]) == {"USMV", "MTUM:0.6,USMV:0.4", "buy-and-hold"}
-    h = load_prices()
+    h = load_prices(bundled=FACTOR_ETFS)
     start, end = (list(h.dates.astype(str)).index(d) for d in (doc["start"], doc["end"]))
     usmv = h.closes[end, 3] / h.closes[start, 3]
     years = (h.dates[end] - h.dates[start]).astype(float) / 365.25

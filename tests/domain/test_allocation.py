@@ -11,12 +11,13 @@ from rp_tui.domain.allocation import (
     risk_contributions,
 )
 from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 
 
 @pytest.fixture(scope="module")
 def bundled_cov() -> np.ndarray:
-    closes = load_prices().closes
+    closes = load_prices(bundled=FACTOR_ETFS).closes
     return sample_covariance(simple_returns(closes)[-252:])
 
 
@@ -98,7 +99,7 @@ def test_erc_matches_skfolio_risk_budgeting():
     pytest.importorskip("skfolio")
     from skfolio.optimization import RiskBudgeting
 
-    history = load_prices()
+    history = load_prices(bundled=FACTOR_ETFS)
     returns = simple_returns(history.closes)[-252:]
     ours = erc_weights(sample_covariance(returns))
     model = RiskBudgeting().fit(returns)

@@ -7,9 +7,11 @@ from rp_tui.domain.allocation import erc_weights
 from rp_tui.domain.rebalance import RebalanceRules
 from rp_tui.domain.replay import BacktestSpec, run_backtest
 from rp_tui.domain.returns import sample_covariance
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.fee_data import dated_fees, fee_table
 from rp_tui.inputs.portfolio import Asset
 from rp_tui.inputs.prices import load_prices
+from tests.conftest import PORTFOLIO
 
 ASSETS = tuple(Asset(s, "SMART", "USD", "BATS") for s in ("MTUM", "QUAL", "SIZE", "USMV", "VLUE"))
 
@@ -20,7 +22,7 @@ def erc(returns):
 
 @pytest.fixture(scope="module")
 def runs():
-    history = load_prices()
+    history = load_prices(bundled=FACTOR_ETFS)
     spec = BacktestSpec(126, "monthly", RebalanceRules(band=0.0), 100_000.0)
     today = fee_table("ibkr-fixed", ASSETS)
     fees_on = dated_fees("ibkr-fixed", ASSETS)
@@ -88,8 +90,8 @@ def test_backtest_report_carries_the_fee_note():
     from rp_tui.services.backtest import BacktestOptions, backtest
     from rp_tui.services.session import open_session
 
-    report = backtest(open_session("portfolio.toml"), BacktestOptions())
+    report = backtest(open_session(PORTFOLIO), BacktestOptions())
     assert "in force on each trade date" in report.fee_note
     assert "Unverified" in report.fee_note
-    none = backtest(open_session("portfolio.toml"), BacktestOptions(fees="none"))
+    none = backtest(open_session(PORTFOLIO), BacktestOptions(fees="none"))
     assert none.fee_note == ""

@@ -15,6 +15,7 @@ from rp_tui.domain.replay import (
     run_backtest,
 )
 from rp_tui.domain.returns import sample_covariance
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 
 
@@ -29,7 +30,7 @@ US_FIXED = FeeSchedule(
 
 @pytest.fixture(scope="module")
 def history():
-    return load_prices()
+    return load_prices(bundled=FACTOR_ETFS)
 
 
 def test_monthly_period_ends_are_last_trading_days():

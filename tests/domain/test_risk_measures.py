@@ -7,12 +7,13 @@ from rp_tui.domain.allocation import erc_weights
 from rp_tui.domain.mixture import fit_gaussian_mixture
 from rp_tui.domain.returns import sample_covariance, simple_returns
 from rp_tui.domain.risk_measures import correlation, risk_decomposition, value_at_risk
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 
 
 @pytest.fixture(scope="module")
 def returns():
-    return simple_returns(load_prices().closes)[-756:]
+    return simple_returns(load_prices(bundled=FACTOR_ETFS).closes)[-756:]
 
 
 def test_parametric_var_is_the_normal_closed_form():

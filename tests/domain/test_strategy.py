@@ -15,6 +15,7 @@ from rp_tui.domain.covariance import (
 from rp_tui.domain.metrics import TRADING_DAYS
 from rp_tui.domain.returns import sample_covariance, simple_returns
 from rp_tui.domain.strategy import AllocationSpec, allocate
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 
 NAMES = ("MTUM", "QUAL", "SIZE", "USMV", "VLUE")
@@ -22,7 +23,7 @@ NAMES = ("MTUM", "QUAL", "SIZE", "USMV", "VLUE")
 
 @pytest.fixture(scope="module")
 def returns() -> np.ndarray:
-    return simple_returns(load_prices().closes)[-252:]
+    return simple_returns(load_prices(bundled=FACTOR_ETFS).closes)[-252:]
 
 
 def bounded(lower=0.0, upper=1.0, groups=()):

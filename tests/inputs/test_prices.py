@@ -1,11 +1,12 @@
 import pytest
 
 from rp_tui.errors import DataError
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 
 
 def test_bundled_history_is_the_skfolio_factor_set():
-    h = load_prices()
+    h = load_prices(bundled=FACTOR_ETFS)
     assert h.symbols == ("MTUM", "QUAL", "SIZE", "USMV", "VLUE")
     assert (str(h.dates[0]), h.as_of, h.closes.shape) == ("2014-01-02", "2022-12-28", (2264, 5))
     assert h.closes[-1, 0] == pytest.approx(143.73)
@@ -36,11 +37,11 @@ def test_unsorted_dates_and_bad_header(tmp_path):
 
 def test_unknown_symbol_is_named():
     with pytest.raises(DataError, match="no prices for SPY"):
-        load_prices().select(("MTUM", "SPY"))
+        load_prices(bundled=FACTOR_ETFS).select(("MTUM", "SPY"))
 
 
 def test_until_cuts_history():
-    h = load_prices().until("2020-06-30")
+    h = load_prices(bundled=FACTOR_ETFS).until("2020-06-30")
     assert h.as_of == "2020-06-30"
     with pytest.raises(DataError, match="ISO date"):
-        load_prices().until("June")
+        load_prices(bundled=FACTOR_ETFS).until("June")

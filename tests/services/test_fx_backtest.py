@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rp_tui.errors import DataError
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.prices import load_prices
 from rp_tui.services.backtest import BacktestOptions, backtest
 from rp_tui.services.policy import PolicyOverrides
@@ -20,7 +21,7 @@ def gbp_session(tmp_path):
 
 @pytest.fixture
 def fx_csv(tmp_path):
-    dates = load_prices().dates
+    dates = load_prices(bundled=FACTOR_ETFS).dates
     rates = np.linspace(0.80, 0.70, len(dates))  # GBP per USD: the pound strengthens
     path = tmp_path / "fx.csv"
     path.write_text(

@@ -22,7 +22,7 @@ from rp_tui.services.session import Session, make_broker, open_session
 from rp_tui.ui.app import RpTuiApp
 
 REPO = Path(__file__).resolve().parents[2]
-PORTFOLIO = REPO / "portfolio.toml"
+PORTFOLIO = REPO / "rp_tui" / "examples" / "factor-etfs.toml"  # as tests/conftest.py
 THEMES = REPO / "themes"
 SIZE = (80, 24)
 WAIT = 90.0  # seconds: reached only by a test that fails anyway

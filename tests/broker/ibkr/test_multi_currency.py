@@ -104,5 +104,5 @@ def test_backtest_without_history_asks_for_prices(tmp_path):
 
     config = tmp_path / "portfolio.toml"
     config.write_text(CONFIG)
-    with pytest.raises(DataError, match=r"no prices for IGLT .*--prices CSV"):
+    with pytest.raises(DataError, match=r"no prices for IGLT.*--prices CSV"):
         backtest(open_session(config), BacktestOptions())
