@@ -12,6 +12,7 @@ from rp_tui.cli.parser import build_parser
 
 # subcommand -> module of rp_tui.cli with its run(args); imported only when that one runs
 COMMANDS = {
+    "init": "init_command",
     "weights": "weights_command",
     "plan": "plan_command",
     "rebalance": "rebalance_command",

@@ -10,6 +10,7 @@ import argparse
 from rp_tui import __version__
 from rp_tui.cli.arg_types import benchmark, iso_date, listed, listed_ranged, ranged
 from rp_tui.domain.names import ANCHORS, FEE_PLANS, FREQUENCIES, METHODS, MODES
+from rp_tui.inputs.config_rules import BROKER_KINDS
 
 _PORT, _CLIENT_ID = ranged("broker.port", int), ranged("broker.client_id", int)
 
@@ -29,7 +30,7 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
         metavar="CSV",
         default=default,
         help="price history: Date column (ISO), then adjusted closes per symbol "
-        "(default: the bundled iShares factor ETFs, 2014-2022)",
+        "(default: the bundled set holding the portfolio's symbols)",
     )
     return parent
 
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_common(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"rp-tui {__version__}")
-    parser.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+    parser.add_argument("--broker", choices=BROKER_KINDS, help="default: [broker] kind")
     parser.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
     parser.add_argument("--port", type=_PORT, help="7497 TWS paper, 4002 Gateway paper")
     parser.add_argument("--client-id", type=_CLIENT_ID, help="API client id (default: config)")
@@ -62,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
             default="text",
             help="json prints one JSON document on stdout and nothing else",
         )
+
+    init = commands.add_parser(
+        "init",
+        help="write a commented starter portfolio.toml",
+        description="Write one of the shipped example portfolios, every key commented: "
+        "multi-asset (stocks and bonds, the default) or factor-etfs.",
+    )
+    init.add_argument("path", nargs="?", default="portfolio.toml", help="file or directory")
+    init.add_argument(
+        "--example",
+        choices=("multi-asset", "factor-etfs"),
+        default="multi-asset",
+        help="which example (default: multi-asset)",
+    )
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    output(init)
 
     weights = commands.add_parser(
         "weights",
@@ -82,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     output(weights)
 
     def broker_options(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--broker", choices=("demo", "ibkr"), help="default: [broker] kind")
+        sub.add_argument("--broker", choices=BROKER_KINDS, help="default: [broker] kind")
         sub.add_argument("--host", help="TWS / IB Gateway host (default: [broker] host)")
         sub.add_argument("--port", type=_PORT, help="7497 TWS paper, 4002 Gateway paper")
         sub.add_argument("--client-id", type=_CLIENT_ID, help="API client id (default: config)")

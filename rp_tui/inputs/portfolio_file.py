@@ -28,6 +28,7 @@ from rp_tui.inputs.portfolio import (
     Execution,
     Portfolio,
     Rebalancing,
+    Schedule,
     Strategy,
 )
 from rp_tui.inputs.toml_reader import TableReader, loads
@@ -39,6 +40,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 RECORDS: dict[str, type] = {
     "strategy": Strategy,
     "rebalancing": Rebalancing,
+    "schedule": Schedule,
     "broker": BrokerSettings,
     "execution": Execution,
     "safety": SafetyLimits,
@@ -136,6 +138,7 @@ def parse_portfolio(text: str, path: Path) -> Portfolio:
         groups,
         rebalancing,
         notes,
+        schedule=_schedule(r, r.table(data, "schedule")),
     )
     try:
         portfolio.constraints().check_feasible()
@@ -261,6 +264,23 @@ def _groups(r: TableReader, table: dict[str, Any], classes: set[str]):
     return tuple(groups)
 
 
+def _schedule(r: TableReader, table: dict[str, Any]) -> Schedule:
+    """``[schedule]``: its scalar keys as the record's fields, ``notify`` a list of
+    notification URLs (``scheme://…``, as apprise takes them)."""
+    urls = table.get("notify", [])
+    example = 'such as ["mailto://you@example.com"] or ["json://127.0.0.1:8080/"]'
+    if not isinstance(urls, list):
+        raise r.fail("schedule.notify", f"must be a list of URLs in quotes, {example}")
+    for i, url in enumerate(urls):
+        if not isinstance(url, str) or not re.match(r"^[a-z][a-z0-9+.\-]*://\S+$", url):
+            raise r.fail(
+                "schedule.notify",
+                f"item {i + 1}, {show(url)}, is not a URL; write a list {example}",
+            )
+    rest = {k: v for k, v in table.items() if k != "notify"}
+    return replace(r.record({"schedule": rest}, "schedule", Schedule), notify=tuple(urls))
+
+
 def load_portfolio(path: str | Path) -> Portfolio:
     """Read and validate a portfolio file.
 
@@ -272,7 +292,7 @@ def load_portfolio(path: str | Path) -> Portfolio:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(
-            str(path), "not found: run rp-tui where portfolio.toml is, or pass --config FILE"
+            str(path), "not found: run rp-tui init to write one here, or pass --config FILE"
         ) from exc
     except IsADirectoryError as exc:
         raise ConfigError(str(path), "is a directory; pass --config FILE") from exc
