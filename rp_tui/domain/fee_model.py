@@ -176,6 +176,8 @@ class FeeTable:
         self._tier_done = marginal_tiers(
             np.zeros(len(s)), self._month_to_date, thresholds, self._tier_rates
         )
+        self._finite_rate = bool(np.isfinite(self._max_rate).all())
+        self._uncapped = not (np.isfinite(self._max_rate).any() or np.isfinite(self._maximum).any())
         self._zeros = np.zeros(len(s))
         self._zeros.flags.writeable = False  # shared: callers only read commissions
         self._tiered = bool(self._tier_rates.any())
@@ -217,16 +219,21 @@ class FeeTable:
         base = self._per_share * shares + self._rate * value
         if self._tiered:
             units = np.where(self._tier_on_value, value, shares) if self._value_tiers else shares
-            volume = (self._month_to_date + units)[:, None] - self._tier_start
+            volume = (self._month_to_date + units)[..., None] - self._tier_start
             inside = np.minimum(np.maximum(volume, 0.0), self._tier_width)
-            base = base + (self._tier_rates * inside).sum(axis=1) - self._tier_done
+            base = base + (self._tier_rates * inside).sum(axis=-1) - self._tier_done
         minimum = self._minimum
         if self._fractional:
             whole = np.abs(shares - np.round(shares)) <= _FRACTION_EPS
             minimum = np.where(whole, self._minimum, self._fractional_minimum)
+        floored = np.maximum(base, minimum)
+        if self._uncapped:  # min(x, inf) is x: skip the cap's arithmetic
+            return floored
+        if self._finite_rate:
+            return np.minimum(floored, np.minimum(self._max_rate * value, self._maximum))
         with np.errstate(invalid="ignore"):  # inf cap × 0 value: masked out by the caller
             cap = np.minimum(self._max_rate * value, self._maximum)
-        return np.minimum(np.maximum(base, minimum), cap)
+        return np.minimum(floored, cap)
 
     def breakdown(self, quantities: np.ndarray, prices: np.ndarray) -> dict[str, np.ndarray]:
         """Every line of the estimate, as IBKR's examples list them.
@@ -264,15 +271,18 @@ class FeeTable:
 
         Args:
             quantities: signed shares, shape ``(n_assets,)``; > 0 buy, < 0 sell, 0 no order.
-            prices: reference price per share in each listing's currency, ``(n_assets,)``.
+                Also ``(m, n_assets)``: m order vectors at once (each element priced as it
+                would be alone: the arithmetic is elementwise).
+            prices: reference price per share in each listing's currency, ``(n_assets,)``
+                (or broadcastable to ``quantities``).
 
         Returns:
-            Cost per order in each listing's currency, shape ``(n_assets,)``, unrounded; 0
-            where the quantity is 0.
+            Cost per order in each listing's currency, the shape of ``quantities``,
+            unrounded; 0 where the quantity is 0.
         """
         quantities = np.asarray(quantities, dtype=float)
         if self._free:  # no schedule charges anything: skip the arithmetic (sweeps, tests)
-            return self._zeros
+            return self._zeros if quantities.ndim == 1 else np.zeros(quantities.shape)
         shares = np.abs(quantities)
         value = shares * np.asarray(prices, dtype=float)
         total = self._commission(shares, value)

@@ -21,20 +21,26 @@ from rp_tui.domain.metrics import performance_stats
 from rp_tui.domain.periods import period_end_indices
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
 from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.domain.target_path import (
+    Allocator,
+    BacktestCancelled,
+    BacktestError,
+    TargetPath,
+    rebalance_rows,
+)
 
-Allocator = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]
-"""Maps a window of daily simple returns ``(lookback, n_assets)`` to target weights
-``(n_assets,)`` (sum 1, or less when part is meant to stay in cash), or to ``(weights,
-covariance)`` with the ``(n_assets, n_assets)`` daily covariance it used (needed by the
-``skip_uneconomic`` rule; without it the window's sample covariance is used)."""
-
-
-class BacktestError(ValueError):
-    """The history cannot support the backtest (too short, or allocation failed on a date)."""
-
-
-class BacktestCancelled(Exception):
-    """Raised when the caller's ``cancelled`` callback returns True."""
+__all__ = [
+    "Allocator",
+    "BacktestCancelled",
+    "BacktestError",
+    "BacktestResult",
+    "BacktestSpec",
+    "TargetPath",
+    "Trades",
+    "equal_weight",
+    "run_backtest",
+    "time_weighted_growth",
+]
 
 
 @dataclass(frozen=True)
@@ -131,13 +137,14 @@ def run_backtest(
     prices: np.ndarray,
     fees: FeeTable,
     spec: BacktestSpec,
-    allocate: Allocator,
+    allocate: Allocator | None,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     start: np.datetime64 | None = None,
     fx: np.ndarray | None = None,
     currency_groups: np.ndarray | None = None,
     fees_on: Callable[[np.datetime64], FeeTable] | None = None,
+    path: TargetPath | None = None,
 ) -> BacktestResult:
     """Replay ``allocate`` under ``spec`` over a price history.
 
@@ -146,7 +153,8 @@ def run_backtest(
         prices: adjusted closes, ``(n_days, n_assets)``, finite and > 0, one currency.
         fees: commission schedule per asset.
         spec: lookback, calendar, rules, capital.
-        allocate: weights from the window of returns (e.g. ERC on its covariance).
+        allocate: weights from the window of returns (e.g. ERC on its covariance); may be
+            ``None`` when ``path`` is given.
         progress: called with the fraction of rebalances done, in [0, 1].
         cancelled: polled before each rebalance; True stops with :class:`BacktestCancelled`.
         start: first allowed rebalance date; earlier rows still feed the lookback.
@@ -156,6 +164,10 @@ def run_backtest(
         currency_groups: ``(n_assets,)`` int, each listing's currency (−1 = base; see
             :func:`rp_tui.domain.fx_conversion.currency_groups`): conversions are paid per currency.
         fees_on: the fees in force on a trade date (dated regulatory fees); ``None``: ``fees``.
+        path: the targets already computed for every rebalance row
+            (:func:`rp_tui.domain.target_path.compute_path` with this ``spec`` and ``start``):
+            only the orders are replayed. Exact only when every rebalance allocates
+            (``min_interval_days`` 0) or the allocator keeps no state between calls.
 
     Returns:
         A :class:`BacktestResult`.
@@ -167,18 +179,21 @@ def run_backtest(
     """
     dates = np.asarray(dates, dtype="datetime64[D]")
     prices = np.asarray(prices, dtype=float)
-    returns = simple_returns(prices)
-    ends = period_end_indices(dates, spec.frequency, spec.sessions, spec.anchor)
-    ends = ends[ends >= spec.lookback]
-    if start is not None:
-        ends = ends[dates[ends] >= start]
-    if ends.size == 0:
-        raise BacktestError(
-            f"history of {len(dates)} days has no {spec.frequency} period end with "
-            f"{spec.lookback} returns before it: shorten the lookback or supply more history"
+    if path is None:
+        ends = rebalance_rows(
+            dates,
+            spec.frequency,
+            spec.lookback,
+            spec.sessions,
+            spec.anchor,
+            start,
+            spec.rebalance_once,
         )
-    if spec.rebalance_once:
-        ends = ends[:1]
+    else:
+        ends = path.rows
+    returns = None
+    if path is None or (spec.rules.skip_uneconomic and path.covariances[0] is None):
+        returns = simple_returns(prices)
     first = int(ends[0])
     flow_days = np.array([], dtype=int)
     if spec.contribution:
@@ -201,6 +216,8 @@ def run_backtest(
     fees_paid = traded_fraction = 0.0
     k = -1
     last_trade, interval = None, np.timedelta64(spec.min_interval_days, "D")
+    guard = spec.min_interval_days > 0
+    add, absolute = np.add.reduce, np.abs
 
     for e, day in enumerate(events.tolist()):
         if cancelled is not None and cancelled():
@@ -213,19 +230,21 @@ def run_backtest(
         rebalancing = day in rebalance_days
         if rebalancing:
             k += 1
-            too_soon = last_trade is not None and dates[day] - last_trade < interval
+            too_soon = guard and last_trade is not None and dates[day] - last_trade < interval
             if too_soon:  # the over-trading guard: this period does not trade
                 targets[k], drift[k], rebalancing = targets[max(k - 1, 0)], np.nan, False
         if rebalancing:
-            window = returns[day - spec.lookback : day]
-            try:
-                allocated = allocate(window)
-            except ValueError as exc:
-                raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
-            if isinstance(allocated, tuple):
-                allocated, covariance = allocated
-            elif rules.skip_uneconomic:
-                covariance = sample_covariance(window)
+            if path is not None:
+                allocated, covariance = path.weights[k], path.covariances[k]
+            else:
+                try:
+                    allocated = allocate(returns[day - spec.lookback : day])
+                except ValueError as exc:
+                    raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
+                if isinstance(allocated, tuple):
+                    allocated, covariance = allocated
+            if covariance is None and rules.skip_uneconomic:
+                covariance = sample_covariance(returns[day - spec.lookback : day])
             targets[k] = allocated
             current = targets[k]
         elif (
@@ -251,18 +270,19 @@ def run_backtest(
                 currency_groups=currency_groups,
                 covariance=covariance,
             )
+            quantities = plan.quantities
             if rebalancing:
-                drift[k] = np.abs(plan.drift).mean()
+                drift[k] = float(add(absolute(plan.drift))) / n_assets  # mean |drift|
                 if k > 0:
-                    traded_fraction += plan.notional.sum() / (2.0 * plan.nav)
-                if plan.quantities.any():
+                    traded_fraction += float(add(plan.notional)) / (2.0 * plan.nav)
+                if quantities.any():
                     last_trade = dates[day]
             orders[0, e], orders[1, e], orders[2, e] = (
-                plan.quantities,
+                quantities,
                 plan.fill_prices,
                 plan.commissions,
             )
-            holdings = holdings + plan.quantities
+            holdings = holdings + quantities
             cash = plan.cash_after
             fees_paid += plan.total_commission
         if withdraw:

@@ -89,14 +89,87 @@ def spend_leftovers(
         account: the account being sized.
         floor: cash that must remain after every fee, base currency (the reserve).
         allowed: ``(n_assets,)`` bool, assets that may be bought.
-        acceptable: maps a signed order vector to the ``(n_assets,)`` bool of orders that pass
-            the minimum-trade and commission-ratio rules.
+        acceptable: maps signed order vectors, ``(n_assets,)`` or ``(m, n_assets)``, to the
+            bool of orders that pass the minimum-trade and commission-ratio rules (same
+            shape; elementwise: each order judged on its own quantity).
         cash: :meth:`Account.cash_after` of ``signed``.
 
     Returns:
         The orders with the extra shares, ``(n_assets,)`` (``signed`` itself when none fits),
         and the cash after them, base currency.
+
+    Each step changes one asset, and without a currency conversion an asset's commission
+    and rules depend on its own quantity only: so every quantity the loop can reach is
+    priced and judged once, up front (``(steps + 2, n_assets)`` grids), and each step only
+    compares the candidates' distances. The arithmetic of each distance is the same as
+    re-pricing everything at each step (:func:`_spend_one_share_at_a_time`), so the orders
+    are identical.
     """
+    if account.conversion is not None:
+        return _spend_one_share_at_a_time(signed, account, floor, allowed, acceptable, cash)
+    signed = signed.copy()
+    n = len(signed)
+    steps = _MAX_TOP_UPS_PER_ASSET * n
+    buy, fx, unit, target = (
+        account.buy_prices,
+        account.fx,
+        account.unit_values,
+        account.target_values,
+    )
+    values = (account.held + signed) * unit
+    # never wanted again once excluded: the loop only ever adds to assets with signed ≥ 0
+    open_ = allowed & (signed >= 0)
+    if not (open_ & (values < target)).any():
+        return signed, cash
+    reach = signed + np.arange(steps + 2, dtype=float)[:, None]  # after m more shares
+    priced = account.fees.commission(reach, buy)  # (steps + 2, n), listing currency
+    passes = acceptable(reach[1:])  # row m: the order after m + 1 more shares
+    cols = np.arange(n)
+    level = np.zeros(n, dtype=np.intp)  # shares added so far, per asset
+    extra = priced[1] - priced[0]  # the next share's added commission
+    cost = (buy + extra) * fx  # base currency the next share takes from cash
+    ok = open_ & passes[0] & (values < target)  # per asset: changes only when it is bought
+    unit_buy = buy * fx
+    after = np.empty((n, n + 1))  # row j: values and cash if asset j gets one more share
+    after[:, :n] = values
+    after[cols, cols] += unit
+    scratch = np.empty_like(after)
+    add, goal, inf = np.add.reduce, account.goal, np.inf
+    distance = account.distance(signed, cash)
+    for _ in range(steps):
+        cash_if = cash - cost
+        wanted = ok & (unit_buy <= cash - floor)
+        wanted &= cash_if >= floor - _CASH_EPS
+        after[:, n] = cash_if
+        np.divide(after, add(after, axis=1, keepdims=True), out=scratch)
+        np.subtract(scratch, goal, out=scratch)
+        distances = np.where(wanted, add(np.abs(scratch, out=scratch), axis=1), inf)
+        k = int(distances.argmin())
+        if not distances[k] < distance:  # also: no candidate left (every distance inf)
+            break
+        signed[k] += 1.0
+        cash, distance = float(cash_if[k]), float(distances[k])
+        level[k] += 1
+        m = level[k]
+        values[k] = (account.held[k] + signed[k]) * unit[k]
+        after[:, k] = values[k]
+        after[k, k] += unit[k]
+        extra[k] = priced[m + 1, k] - priced[m, k]
+        cost[k] = (buy[k] + extra[k]) * fx[k]
+        ok[k] = open_[k] and passes[m, k] and values[k] < target[k]
+    return signed, cash
+
+
+def _spend_one_share_at_a_time(
+    signed: np.ndarray,
+    account: Account,
+    floor: float,
+    allowed: np.ndarray,
+    acceptable: Callable[[np.ndarray], np.ndarray],
+    cash: float,
+) -> tuple[np.ndarray, float]:
+    """:func:`spend_leftovers` as first written: every candidate re-priced at each step.
+    Kept for orders that pay a currency conversion (its commission is not per asset)."""
     signed = signed.copy()
     distance = account.distance(signed, cash)
     for _ in range(_MAX_TOP_UPS_PER_ASSET * len(signed)):

@@ -11,20 +11,18 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rp_tui.domain.fx_conversion import currency_groups
 from rp_tui.domain.metrics import monthly_stats
 from rp_tui.domain.rebalance import RebalanceRules
-from rp_tui.domain.replay import (
-    BacktestError,
-    BacktestResult,
-    BacktestSpec,
-    equal_weight,
-    run_backtest,
-)
-from rp_tui.domain.strategy import allocate
+from rp_tui.domain.replay import BacktestError, BacktestResult, equal_weight, run_backtest
 from rp_tui.errors import DataError
-from rp_tui.inputs.fee_data import dated_fees, fee_table, history_note
-from rp_tui.services.policy import PolicyOverrides, policy_of, sizing_rules
+from rp_tui.inputs.fee_data import fee_table, history_note
+from rp_tui.services.backtest_runs import (
+    Targets,
+    prepare,
+    replay,
+    strategy_path,
+)
+from rp_tui.services.policy import PolicyOverrides
 
 BENCHMARKS = ("equal-weight", "buy-and-hold")
 
@@ -125,50 +123,6 @@ def _benchmark_mix(name: str) -> tuple[tuple[str, ...], np.ndarray]:
     return tuple(symbols), mix / mix.sum()
 
 
-def fx_rates(session, history, fx_path: str | None):
-    """Base currency per unit of each asset's currency on each date, ``(n_days, n_assets)``,
-    and each listing's currency group (:func:`rp_tui.domain.fx_conversion.currency_groups`,
-    ``(n_assets,)``); ``(None, None)`` when all are in the base currency.
-
-    Raises:
-        DataError: foreign listings without ``fx_path``, a currency the FX file lacks, or
-            prices on dates before its first rate.
-    """
-    from rp_tui.inputs.prices import load_prices
-
-    p = session.portfolio
-    foreign = np.array([a.currency != p.base_currency for a in p.assets])
-    if not foreign.any():
-        return None, None
-    if fx_path is None:
-        codes = sorted({a.currency for a in p.assets} - {p.base_currency})
-        raise DataError(
-            f"{', '.join(codes)} listings in a {p.base_currency} portfolio: pass --fx CSV with "
-            f"a Date column and one column per currency ({', '.join(codes)}: "
-            f"{p.base_currency} per unit)"
-        )
-    rates = load_prices(fx_path)
-    rows = np.searchsorted(rates.dates, history.dates, side="right") - 1
-    if rows[0] < 0:
-        raise DataError(f"{fx_path}: no rate on or before {history.dates[0]}")
-    fx = np.ones((len(history.dates), len(p.assets)))
-    for i, asset in enumerate(p.assets):
-        if foreign[i]:
-            fx[:, i] = rates.select((asset.currency,)).closes[rows, 0]  # last known rate
-    return fx, currency_groups([a.currency for a in p.assets], p.base_currency)
-
-
-def _sessions(session, calendar: str, history):
-    """Exchange trading days covering the history, or None to use the file's dates."""
-    from rp_tui.inputs.trading_days import calendar_for, trading_sessions
-
-    mic = calendar or None
-    if mic == "file":
-        return None
-    mic = mic or calendar_for(session.portfolio.assets[0])
-    return trading_sessions(mic, history.dates[0], history.dates[-1] + np.timedelta64(15, "D"))
-
-
 def backtest(
     session,
     options: BacktestOptions,
@@ -188,57 +142,28 @@ def backtest(
             or allocation failing on a date (named).
         BacktestCancelled: ``cancelled`` returned True.
     """
-    strategy = session.portfolio.strategy
-    policy = policy_of(session.portfolio, options.policy)
-    method = options.method or strategy.method
-    lookback = options.lookback or strategy.lookback
-    rebalance = policy.frequency
-    if not len(session.history.dates):
-        raise DataError(f"{session.history.source}; a backtest needs --prices CSV with them")
-    history = session.history.until(options.end)
-    fees = session.fees
-    if options.fees and options.fees != session.portfolio.fee_plan:
-        fees = fee_table(options.fees, session.portfolio.assets)
-    plan = options.fees or session.portfolio.fee_plan
-    fees_on = dated_fees(plan, session.portfolio.assets)  # fees of each trade date, cached
-    start = None
-    if options.start:
-        try:
-            start = np.datetime64(options.start, "D")
-        except ValueError as exc:
-            raise DataError(f"--start {options.start!r} is not an ISO date") from exc
-    fx, groups = fx_rates(session, history, options.fx_path)
-    currencies = [a.currency for a in session.portfolio.assets]
-    # the conversion minimum is in USD: in base currency at the first date's rate
-    usd_to_base = fx[0, currencies.index("USD")] if fx is not None and "USD" in currencies else 1.0
-    rules = sizing_rules(session.portfolio, options.policy, plan, usd_to_base)
-    spec = BacktestSpec(
-        lookback,
-        rebalance,
-        rules,
-        options.capital,
-        _sessions(session, policy.calendar, history),
-        policy.anchor,
-        options.contribution,
-        options.contribution_frequency,
-        min_interval_days=policy.min_interval_days,
+    prepared = prepare(session, options)
+    history, spec, fees = prepared.history, prepared.spec, prepared.fees
+    in_base = (prepared.fx, prepared.groups)  # the portfolio's listings, in base currency
+    weights = Targets(prepared.allocation_spec)
+    parts = 1 + len(options.benchmarks)
+
+    def share(i: int, lo: float = 0.0, hi: float = 1.0):
+        """Progress of part ``i`` of ``parts`` (its sub-range [lo, hi] of that part)."""
+        if progress is None:
+            return None
+        return lambda f: progress((i + lo + (hi - lo) * f) / parts)
+
+    path = strategy_path(prepared, weights, share(0, 0.0, 0.5), cancelled)
+    strategy_result = replay(
+        prepared, spec, weights, path, share(0, 0.5 if path else 0.0), cancelled
     )
-    allocation_spec = session.portfolio.allocation_spec(method)
-
-    last: list[np.ndarray] = []  # the previous rebalance's weights: a warm start
-
-    def weights(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        result = allocate(window, allocation_spec, last[-1] if last else None)
-        last[:] = [result.weights / result.scale if result.scale else result.weights]
-        return result.weights, result.covariance
-
-    in_base = (fx, groups)  # the portfolio's listings, valued in base currency
-    runs = [("strategy", history, fees, spec, weights, in_base)]
-    for name in options.benchmarks:
+    results: dict[str, BacktestResult] = {}
+    for i, name in enumerate(options.benchmarks, start=1):
         if name == "equal-weight":
-            runs.append((name, history, fees, spec, equal_weight, in_base))
-        elif name == "buy-and-hold":
-            runs.append((name, history, fees, replace(spec, rebalance_once=True), weights, in_base))
+            run = (name, history, fees, spec, equal_weight, in_base)
+        elif name == "buy-and-hold":  # warm-started from the strategy's last weights
+            run = (name, history, fees, replace(spec, rebalance_once=True), weights, in_base)
         else:  # symbols of the price file: "SPY" held, or "SPY:0.6,AGG:0.4" rebalanced
             symbols, mix = _benchmark_mix(name)
             prices = session.universe.select(symbols).until(options.end)
@@ -251,31 +176,33 @@ def backtest(
                 rebalance_once=len(symbols) == 1,
                 min_interval_days=0,
             )
-            runs.append(
-                (name.upper(), prices, free, bench, lambda _window, mix=mix: mix, (None, None))
-            )
-
-    results: dict[str, BacktestResult] = {}
-    for i, (name, prices, run_fees, run_spec, allocator, (rates, mask)) in enumerate(runs):
-        step = None if progress is None else (lambda f, i=i: progress((i + f) / len(runs)))
+            run = (name.upper(), prices, free, bench, lambda _w, mix=mix: mix, (None, None))
+        label, prices, run_fees, run_spec, allocator, (rates, mask) = run
         try:
-            results[name] = run_backtest(
+            results[label] = run_backtest(
                 prices.dates,
                 prices.closes,
                 run_fees,
                 run_spec,
                 allocator,
-                step,
+                share(i),
                 cancelled,
-                start,
+                prepared.start,
                 rates,
                 mask,
-                fees_on if run_fees is fees else None,
+                prepared.fees_on if run_fees is fees else None,
             )
         except BacktestError as exc:
-            raise DataError(f"{prices.source}: {name}: {exc}") from exc
-    strategy_result = results.pop("strategy")
-    note = history_note(plan, session.portfolio.assets, strategy_result.dates[0], history.dates[-1])
+            raise DataError(f"{prices.source}: {label}: {exc}") from exc
+    note = history_note(
+        prepared.plan, session.portfolio.assets, strategy_result.dates[0], history.dates[-1]
+    )
     return BacktestReport(
-        history.symbols, method, lookback, rebalance, strategy_result, results, note
+        history.symbols,
+        prepared.method,
+        prepared.lookback,
+        prepared.rebalance,
+        strategy_result,
+        results,
+        note,
     )
