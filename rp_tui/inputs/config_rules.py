@@ -120,6 +120,9 @@ RANGES: dict[str, Range] = {
     "rebalancing.min_trade": Range(0.0, 1e12, "base currency, e.g. 100; 0 trades any size"),
     "rebalancing.max_commission_ratio": Range(0.0, 1.0, "of a trade's value, e.g. 0.01; 0 = off"),
     "rebalancing.cash_buffer": Range(0.0, 0.5, "a fraction of NAV: 0.01 keeps 1 %", high_open=True),
+    # [schedule]: after the opening auction (and its extensions); the close is checked
+    # against every session's hours where the schedule is used (rp_tui.services.schedule)
+    "schedule.minutes_after_open": Range(5, 600, "minutes after the exchange opens, e.g. 30"),
     # [broker]
     "broker.port": Range(1, 65535, "a TCP port: TWS paper 7497, Gateway paper 4002"),
     "broker.client_id": Range(0, 2**31 - 1, "any number no other API client uses, e.g. 17"),

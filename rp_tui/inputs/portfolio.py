@@ -119,6 +119,30 @@ class Rebalancing:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """Unattended runs (``[schedule]``; ``rp-tui run``, ``rp-tui schedule``): when a run
+    happens relative to each listing exchange's session, and what it does. The frequency and
+    the anchor day are ``[rebalancing]``'s.
+
+    Attributes:
+        minutes_after_open: a run (and each order) waits this many minutes after its
+            exchange opens: never in the opening auction; a value that would reach the last
+            minutes before any session's close (early closes included) is refused.
+        execute: ``True`` sends the orders (through every guard); ``False`` only plans.
+        catch_up: a due moment missed while the schedule was in place (the machine was
+            off) runs once at the next moment the exchange is open, under the missed
+            period's key.
+        notify: apprise notification URLs told of each due run's outcome (needs the
+            ``notify`` extra; without it the run log says so).
+    """
+
+    minutes_after_open: int = 30
+    execute: bool = False
+    catch_up: bool = True
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class BrokerSettings:
     """Where orders go: ``demo`` (built-in account) or ``ibkr`` (TWS / IB Gateway)."""
 
@@ -168,6 +192,7 @@ class Portfolio:
     groups: tuple[tuple[str, float, float], ...] = ()
     rebalancing: Rebalancing = field(default_factory=Rebalancing)
     notes: tuple[str, ...] = ()  # what the method ignores or adjusts: shown with the targets
+    schedule: Schedule = field(default_factory=Schedule)
 
     @property
     def symbols(self) -> tuple[str, ...]:
