@@ -64,4 +64,9 @@ def run(args: argparse.Namespace) -> dict:
             f"Sortino {s['sortino']:.2f}  max DD {s['max_drawdown']:.2%}  "
             f"Calmar {s['calmar']:.2f}"
         )
+        print(f"prices: {report.data_source}")
+        if report.data_note:
+            print(f"note: {report.data_note}")
+        if report.fee_note:
+            print(f"fees: {report.fee_note}")
     return doc

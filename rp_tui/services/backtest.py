@@ -68,6 +68,8 @@ class BacktestReport:
     result: BacktestResult
     benchmarks: dict[str, BacktestResult] = field(default_factory=dict)
     fee_note: str = ""  # which fees each trade date paid (rp_tui.inputs.fee_data.history_note)
+    data_note: str = ""  # what the prices leave out (e.g. distributions), shown with returns
+    data_source: str = ""  # where the prices come from
 
     @property
     def benchmark(self) -> BacktestResult:
@@ -100,6 +102,9 @@ class BacktestReport:
             "contributions": float(r.flows.sum()),
             "stats": self.stats(),
             "benchmarks": {name: self.stats(b) for name, b in self.benchmarks.items()},
+            "prices": self.data_source,
+            "prices_caveat": self.data_note,
+            "fees": self.fee_note,
         }
 
 
@@ -205,4 +210,6 @@ def backtest(
         strategy_result,
         results,
         note,
+        history.caveat,
+        history.source,
     )
