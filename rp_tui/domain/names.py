@@ -21,7 +21,7 @@ BAND_KINDS: tuple[str, ...] = ("absolute", "relative")
 TRADE_SCOPES: tuple[str, ...] = ("outside-band", "all")
 OUTSIDE_HOLDINGS: tuple[str, ...] = ("keep", "sell")
 OUTLIER_METHODS: tuple[str, ...] = ("off", "winsorize", "mad")
-FEE_PLANS: tuple[str, ...] = ("ibkr-fixed", "ibkr-tiered", "none")
+FEE_PLANS: tuple[str, ...] = ("ibkr-fixed", "ibkr-tiered", "alpaca", "none")
 # IBKR exchange codes rp-tui knows a calendar or a fee schedule for.
 EXCHANGES: tuple[str, ...] = (
     "SMART",

@@ -30,7 +30,8 @@ from rp_tui.domain.names import (
     TRADE_SCOPES,
 )
 
-BROKER_KINDS = ("demo", "ibkr")
+BROKER_KINDS = ("demo", "ibkr", "alpaca", "flex")
+ALPACA_FEEDS = ("iex", "sip")
 ORDER_TYPES = ("limit", "market", "adaptive")
 UNFILLED = ("cancel", "keep")
 
@@ -172,6 +173,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "rebalancing.outside_holdings": OUTSIDE_HOLDINGS,
     "fees.plan": FEE_PLANS,
     "broker.kind": BROKER_KINDS,
+    "broker.alpaca_feed": ALPACA_FEEDS,
     "execution.order_type": ORDER_TYPES,
     "execution.unfilled": UNFILLED,
 }

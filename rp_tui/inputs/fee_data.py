@@ -53,6 +53,17 @@ def _schedule(key: str) -> tuple[FeeSchedule, dict]:
     return FeeSchedule(key=key, **known), row
 
 
+def _region_of(names: str | Sequence[str]) -> tuple[str, dict]:
+    """A schedule's ``regulatory`` value: one region, or several merged left to right (a
+    later region's series replace an earlier one's: ``["us", "us-alpaca"]`` is SEC and TAF
+    of ``us`` with Alpaca's CAT). Returns its name (``us+us-alpaca``) and its series."""
+    names = [names] if isinstance(names, str) else list(names)
+    merged: dict = {}
+    for name in names:
+        merged.update(_fee_data()["regulatory"][name])
+    return "+".join(names), merged
+
+
 @cache
 def fee_schedules() -> dict[str, FeeSchedule]:
     """Every schedule of the data file by key (e.g. ``"ibkr-fixed-us"``), without the dated
@@ -114,7 +125,8 @@ def schedule_for(
     """The resolved schedule that prices an order in ``asset``.
 
     Args:
-        plan: ``"ibkr-fixed"``, ``"ibkr-tiered"`` or ``"none"``.
+        plan: ``"ibkr-fixed"``, ``"ibkr-tiered"``, ``"alpaca"`` (US listings: no
+            commission, regulatory fees passed on) or ``"none"``.
         asset: the listing; its primary exchange (else a non-SMART exchange) and currency
             decide the schedule.
         on: trade date for the dated regulatory fees; ``None``: today's (latest) rates.
@@ -157,7 +169,7 @@ def schedule_for(
         notes.append(str(row["note"]))
     changes: dict = {}
     if row.get("regulatory"):
-        rates = rates_on(data["regulatory"][row["regulatory"]], on, charged_series(row))
+        rates = rates_on(_region_of(row["regulatory"])[1], on, charged_series(row))
         changes.update(
             sell_rate_of_value=rates.sec_rate,
             sell_per_share=rates.taf_per_share,
@@ -268,9 +280,8 @@ def _regions(plan: str, assets: Sequence[Asset]) -> dict[str, tuple[dict, set[st
         for key in rows.get(asset.currency, {}).values():
             row = data["schedules"][key]
             if row.get("regulatory"):
-                _, charged = used.setdefault(
-                    row["regulatory"], (data["regulatory"][row["regulatory"]], set())
-                )
+                name, series = _region_of(row["regulatory"])
+                _, charged = used.setdefault(name, (series, set()))
                 charged.update(charged_series(row))
     return used
 
@@ -315,7 +326,11 @@ def history_note(plan: str, assets: Sequence[Asset], start: DateLike, end: DateL
     """
     if plan == "none":
         return ""
-    parts = ["IBKR commissions: today's schedule throughout (their history is not kept)"]
+    parts = [
+        "Alpaca: no commission"
+        if plan == "alpaca"
+        else "IBKR commissions: today's schedule throughout (their history is not kept)"
+    ]
     for region, charged in _regions(plan, assets).values():
         parts.append("US regulatory fees (SEC, FINRA TAF, CAT): those in force on each trade date")
         first = history_start(region)

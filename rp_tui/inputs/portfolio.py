@@ -144,7 +144,16 @@ class Schedule:
 
 @dataclass(frozen=True)
 class BrokerSettings:
-    """Where orders go: ``demo`` (built-in account) or ``ibkr`` (TWS / IB Gateway)."""
+    """Where orders go: ``demo`` (built-in account), ``ibkr`` (TWS / IB Gateway), ``alpaca``
+    (Alpaca's trading API) or ``flex`` (an IBKR Flex statement: read-only).
+
+    Alpaca: ``alpaca_paper`` picks the paper or live endpoint, ``alpaca_feed`` the market
+    data feed (``iex`` free, ``sip`` subscribed); ``alpaca_url`` / ``alpaca_data_url``
+    replace Alpaca's base URLs (a proxy, or a local test server); keys come from the
+    environment or the keyring. Flex: ``flex_file`` a Flex Query report (XML or CSV), or
+    ``flex_query_id`` fetched from the Flex Web Service (``flex_url`` replaces its base URL;
+    the token comes from the environment or the keyring).
+    """
 
     kind: str = "demo"
     host: str = "127.0.0.1"
@@ -154,6 +163,13 @@ class BrokerSettings:
     read_only: bool = True
     allow_live: bool = False
     connect_timeout: float = 5.0
+    alpaca_paper: bool = True
+    alpaca_feed: str = "iex"
+    alpaca_url: str = ""
+    alpaca_data_url: str = ""
+    flex_file: str = ""
+    flex_query_id: str = ""
+    flex_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from rp_tui.inputs.portfolio import Portfolio
 from rp_tui.inputs.portfolio_file import load_portfolio
 from rp_tui.inputs.prices import PriceHistory, load_prices
 
+OWN_HISTORY = ("ibkr", "alpaca")  # brokers whose daily bars feed the plan's covariance
+
 
 @dataclass(frozen=True)
 class Session:
@@ -39,9 +41,9 @@ def open_session(
 ) -> Session:
     """Load ``portfolio.toml`` and the price history (bundled unless ``prices_path``).
 
-    With the IBKR broker (``broker_kind`` or the config's) and no ``prices_path``, symbols
-    the bundled history lacks are fine: plans take IBKR's own daily bars; backtests then
-    ask for ``--prices``.
+    With the IBKR or Alpaca broker (``broker_kind`` or the config's) and no ``prices_path``,
+    symbols the bundled history lacks are fine: plans take the broker's own daily bars;
+    backtests then ask for ``--prices``.
 
     Raises:
         ConfigError: invalid config. DataError: unusable prices or a symbol without prices.
@@ -52,7 +54,7 @@ def open_session(
     try:
         history = universe.select(portfolio.symbols)
     except DataError as exc:
-        if prices_path is not None or (broker_kind or portfolio.broker.kind) != "ibkr":
+        if prices_path is not None or (broker_kind or portfolio.broker.kind) not in OWN_HISTORY:
             raise
         history = PriceHistory.empty(portfolio.symbols, f"{exc}".split(";")[0])
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
@@ -71,7 +73,7 @@ def with_portfolio(session: Session, portfolio: Portfolio) -> Session:
     try:
         history = universe.select(portfolio.symbols)
     except DataError:
-        if portfolio.broker.kind != "ibkr" or session.prices_path is not None:
+        if portfolio.broker.kind not in OWN_HISTORY or session.prices_path is not None:
             raise
         history = PriceHistory.empty(portfolio.symbols, "IBKR history")
     fees = fee_table(portfolio.fee_plan, portfolio.assets)
@@ -106,13 +108,14 @@ def make_broker(
 
     Args:
         session: the portfolio and its fee table.
-        kind: ``"demo"`` or ``"ibkr"``; default ``[broker] kind``.
-        on_status: IBKR only: receives one-line connection status updates.
+        kind: ``"demo"``, ``"ibkr"``, ``"alpaca"`` or ``"flex"``; default ``[broker] kind``.
+        on_status: IBKR, Alpaca, Flex: receives one-line connection status updates.
         settings: overrides of ``[broker]`` fields (``host``, ``port``, ``client_id``,
             ``read_only``, ``account``); ``None`` values are ignored.
 
     Raises:
-        BrokerError: an unknown broker kind.
+        BrokerError: an unknown broker kind; Alpaca keys missing or a listing not in USD;
+            Flex without flex_file or flex_query_id.
     """
     p = session.portfolio
     kind = kind or p.broker.kind
@@ -147,4 +150,30 @@ def make_broker(
             p.safety,
             on_status=on_status,
         )
-    raise BrokerError(f'broker kind {kind!r} is unknown; use "demo" or "ibkr"')
+    chosen = {k: v for k, v in settings.items() if v is not None}
+    if kind == "alpaca":
+        from rp_tui.broker.alpaca import AlpacaBroker
+
+        return AlpacaBroker(
+            replace(p.broker, **chosen),
+            p.assets,
+            p.base_currency,
+            session.fees,
+            p.execution,
+            p.safety,
+            on_status=on_status,
+        )
+    if kind == "flex":
+        from rp_tui.broker.flex_broker import FlexBroker
+
+        return FlexBroker(
+            replace(p.broker, **chosen),
+            p.assets,
+            p.base_currency,
+            session.fees,
+            session.history,
+            p.execution,
+            p.safety,
+            on_status=on_status,
+        )
+    raise BrokerError(f'broker kind {kind!r} is unknown; use "demo", "ibkr", "alpaca" or "flex"')

@@ -13,7 +13,7 @@ from rp_tui.domain.returns import simple_returns
 from rp_tui.domain.strategy import allocate
 from rp_tui.errors import DataError
 from rp_tui.inputs.prices import PriceHistory
-from rp_tui.services.session import Session
+from rp_tui.services.session import OWN_HISTORY, Session
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ def compute_targets(
 
 
 async def targets_for(session: Session, broker: Broker, snapshot: AccountSnapshot) -> Targets:
-    """Targets as of the snapshot's date; with IBKR from IBKR's own daily history unless
-    ``--prices`` gave one."""
+    """Targets as of the snapshot's date; with IBKR or Alpaca from the broker's own daily
+    history unless ``--prices`` gave one."""
     history = None
-    if broker.kind == "ibkr" and session.prices_path is None:
+    if broker.kind in OWN_HISTORY and session.prices_path is None:
         history = await broker.history(session.portfolio.strategy.lookback + 1)
     return compute_targets(session, as_of=snapshot.as_of[:10], history=history)
