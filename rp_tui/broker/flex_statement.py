@@ -196,7 +196,7 @@ def _from_xml(data: bytes, source: str, account: str) -> FlexStatement:
     )
     fx = _rates(((r.fromCurrency, r.toCurrency, r.rate) for r in stmt.ConversionRates), base)
     for p in stmt.OpenPositions:
-        if p.currency and p.fxRateToBase:
+        if p.currency and p.currency != base and p.fxRateToBase:
             fx.setdefault(str(p.currency), _num(p.fxRateToBase))
     as_of = _day(stmt.toDate) or _day(stmt.whenGenerated)
     return FlexStatement(chosen, base, as_of, positions, cash, base_cash, fx, source)
@@ -236,9 +236,19 @@ def _norm(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
+# Column names of Flex sections: a CSV row holding two of them is a section's header row
+_COLUMNS = frozenset(
+    {a for aliases in _ALIASES.values() for a in aliases}
+    | {"fromdate", "description", "name", "tradedate", "tradeprice", "buysell", "isin"}
+)
+
+
 def _kind(columns: list[str]) -> str:
-    """Which section a CSV header row starts ("" when it is not a header)."""
+    """Which section a CSV header row starts: ``positions``, ``cash``, ``rates``,
+    ``account``, ``other`` (a section rp-tui does not read); "" when not a header."""
     names = set(columns)
+    if len(names & _COLUMNS) < 2:
+        return ""
     if "symbol" in names and names & {"position", "quantity"} and "markprice" in names:
         return "positions"
     if "endingcash" in names:
@@ -247,7 +257,7 @@ def _kind(columns: list[str]) -> str:
         return "rates"
     if "accounttype" in names or ("currencyprimary" in names and "name" in names):
         return "account"
-    return ""
+    return "other"
 
 
 def _sections(text: str) -> tuple[dict[str, list[dict[str, str]]], str]:
@@ -282,6 +292,7 @@ def _get(row: dict[str, str], key: str) -> str:
 
 def _from_csv(text: str, source: str, account: str) -> FlexStatement:
     sections, bof_date = _sections(text)
+    sections.pop("other", None)
     if not sections:
         raise DataError(
             f"{source}: not a Flex report (no Open Positions, Cash Report or Account "
