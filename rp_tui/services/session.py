@@ -81,13 +81,14 @@ def with_portfolio(session: Session, portfolio: Portfolio) -> Session:
 
 
 async def check_new_asset(session: Session, broker: Broker, asset) -> None:
-    """Accept a new asset only if it can be priced: in the price history (demo), or
-    qualified by IBKR (a real contract for that symbol, exchange and currency).
+    """Accept a new asset only if it can be priced: in the price history (demo, Flex), or
+    qualified by IBKR (a real contract for that symbol, exchange and currency) or Alpaca (a
+    tradable US asset).
 
     Raises:
         DataError / BrokerError: the symbol is unknown, named with the fix.
     """
-    if broker.kind == "ibkr":
+    if broker.kind in OWN_HISTORY:
         await broker.qualify_asset(asset)
         return
     universe = session.universe or session.history

@@ -179,3 +179,32 @@ class AccountMixin:
             if not asset.tradable or _text(asset.status) != "active":
                 raise BrokerError(f"{symbol} is not tradable at Alpaca: nothing was sent")
             self.tradable[symbol] = asset
+
+    async def qualify_asset(self, asset) -> int:
+        """Accept a new portfolio asset only if Alpaca trades it (US listing, USD); returns 0
+        (Alpaca has no contract id).
+
+        Raises:
+            BrokerError: another currency, or a symbol Alpaca does not know or trade.
+        """
+        if asset.currency != "USD":
+            raise BrokerError(
+                f"{asset.symbol}: Alpaca trades US listings in USD, not {asset.currency}"
+            )
+        try:
+            found = await self.link.call(
+                f"looking up {asset.symbol}", self.trading.get_asset, asset.symbol
+            )
+        except AlpacaError as exc:
+            if exc.status != 404:
+                raise
+            raise BrokerError(f"Alpaca does not know {asset.symbol}: check the symbol") from exc
+        if not found.tradable:
+            raise BrokerError(f"{asset.symbol} is not tradable at Alpaca")
+        return 0
+
+    def restart_connection(self) -> None:
+        """Forget what a run checked (assets, the last answer): the next request starts anew
+        (there is no standing connection to Alpaca)."""
+        self.tradable.clear()
+        self.link.connected = False

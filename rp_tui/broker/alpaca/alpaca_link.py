@@ -150,8 +150,6 @@ class AlpacaLink:
         """Wait as the answer asks (see :func:`retry_delay`) before trying again."""
         delay = retry_delay(exc, attempt)
         self.waits.append(delay)
-        if exc is not None and exc.status_code == 429:
-            self.on_status(f"Alpaca rate limit: waiting {delay:g} s")
         await self.sleep(delay)
 
     async def call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:

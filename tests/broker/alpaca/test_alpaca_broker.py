@@ -268,3 +268,19 @@ def test_quotes_do_not_block_the_event_loop(config, fake):
         return ticks
 
     assert asyncio.run(both()) > 1
+
+
+async def test_a_new_asset_is_accepted_only_if_alpaca_trades_it(config, fake):
+    from rp_tui.inputs.portfolio import Asset
+    from rp_tui.services.session import check_new_asset
+
+    session, broker = broker_for(config)
+    await check_new_asset(session, broker, Asset("XOM", "SMART", "USD", "NYSE"))
+    with pytest.raises(BrokerError, match="does not know NOPE"):
+        await check_new_asset(session, broker, Asset("NOPE"))
+    with pytest.raises(BrokerError, match="USD, not EUR"):
+        await check_new_asset(session, broker, Asset("VOW3", "IBIS", "EUR"))
+    broker.restart_connection()
+    assert not broker.access().connected
+    await broker.snapshot()
+    assert broker.access().connected
