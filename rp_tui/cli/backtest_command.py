@@ -44,7 +44,10 @@ def run(args: argparse.Namespace) -> dict:
     options = options_from_args(args)
     check_dates(session.history, args.start, args.end)
     check_capital(session, options)
-    report = backtest(session, options)
+    from rp_tui.cli.progress import fraction_bar
+
+    with fraction_bar("backtest", args.format) as step:
+        report = backtest(session, options, step)
     warn_if_never_traded(report, options, session.portfolio)
     if args.out:
         write_backtest_outputs(report, args.out)

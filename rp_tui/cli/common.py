@@ -34,7 +34,11 @@ def broker_from_args(session, args: argparse.Namespace, read_only: bool):
     kind = args.broker or session.portfolio.broker.kind
     if kind == "ibkr":
         overrides["read_only"] = read_only or None  # True forces read-only; None: config
-    return make_broker(session, kind, **overrides)
+    broker = make_broker(session, kind, **overrides)
+    from rp_tui.cli.progress import attach_history_bar
+
+    attach_history_bar(broker, getattr(args, "format", "text"))  # IBKR downloads: symbol n of m
+    return broker
 
 
 def close(broker) -> None:

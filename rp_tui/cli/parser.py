@@ -185,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--workers", type=ranged("sweep.workers", int), help="processes (default: all cores)"
     )
-    sweep.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, host:port")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, tcp://host:port, or 'local' (a Dask LocalCluster of --workers)",
+    )
     sweep.add_argument("--out", metavar="FILE", help="also save the ranked table as CSV")
     output(sweep)
     return parser
@@ -262,7 +266,16 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         metavar="NAME",
         help="equal-weight (default), buy-and-hold, or a symbol of the price file; repeatable",
     )
-    backtest.add_argument("--fees", choices=FEE_PLANS, help="commission model (default: config)")
+    if grid:
+        backtest.add_argument(
+            "--fees",
+            type=listed(FEE_PLANS),
+            help=f"{comma}of {', '.join(FEE_PLANS)} (default: config)",
+        )
+    else:
+        backtest.add_argument(
+            "--fees", choices=FEE_PLANS, help="commission model (default: config)"
+        )
     backtest.add_argument(
         "--capital",
         type=ranged("backtest.capital"),
@@ -333,7 +346,10 @@ def policy_options(sub: argparse.ArgumentParser, grid: bool = False) -> None:
         help="once one asset leaves its band, trade all back to target",
     )
     group.add_argument(
-        "--mode", choices=MODES, help="buy-only never sells; sell-only only raises cash"
+        "--mode",
+        **({"type": listed(MODES)} if grid else {"choices": MODES}),
+        help=("comma-separated list; " if grid else "")
+        + "buy-only never sells; sell-only only raises cash",
     )
     group.add_argument(
         "--min-trade",
@@ -388,6 +404,7 @@ def policy_from_args(args: argparse.Namespace):
         "slippage_bp",
     )
     values = {name: getattr(args, name, None) for name in names}
-    if isinstance(values["band"], tuple):  # a sweep's grid: each point sets its own
-        values["band"] = None
+    for name in ("band", "mode"):
+        if isinstance(values[name], tuple):  # a sweep's grid: each point sets its own
+            values[name] = None
     return PolicyOverrides(**values)

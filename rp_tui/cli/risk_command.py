@@ -11,12 +11,22 @@ from rp_tui.cli.render import table
 
 def run(args: argparse.Namespace) -> dict:
     """Measure the account as held and its targets; print (text) and return (JSON)."""
-    from rp_tui.services.risk_report import risk_report
+    from rp_tui.cli.progress import progress_bar
+    from rp_tui.services.risk_report import STAGES, risk_report
 
     session = open_from_args(args)
     broker = broker_from_args(session, args, read_only=True)
     try:
-        report = asyncio.run(risk_report(session, broker, args.paths, args.seed))
+        with progress_bar("risk", args.format) as advance:
+            report = asyncio.run(
+                risk_report(
+                    session,
+                    broker,
+                    args.paths,
+                    args.seed,
+                    lambda stage, what: advance(stage, STAGES, what),
+                )
+            )
     finally:
         close(broker)
     doc = report.to_json()

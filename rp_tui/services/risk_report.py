@@ -5,6 +5,7 @@ Shared by ``rp-tui risk`` and the TUI's risk screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,23 +84,42 @@ class RiskReport:
         }
 
 
-async def risk_report(session, broker, paths: int = 5_000, seed: int = 0) -> RiskReport:
+STAGES = 4  # account, targets, decomposition, VaR (Monte Carlo)
+
+
+async def risk_report(
+    session,
+    broker,
+    paths: int = 5_000,
+    seed: int = 0,
+    progress: Callable[[int, str], None] | None = None,
+) -> RiskReport:
     """Snapshot the account, build its targets and measure both.
 
     Args:
         session: a :class:`rp_tui.services.session.Session`; broker: demo or IBKR.
         paths: Monte Carlo scenarios (≥ 5,000 by default); seed: makes them reproducible.
+        progress: told ``(stage, what)`` as each of the :data:`STAGES` stages starts
+            (0-based), and ``(STAGES, "done")`` at the end; the Monte Carlo stage (one
+            vectorised draw of ``paths`` × 21 days) is most of the time for large ``paths``.
 
     Raises:
         UserError: as :func:`rp_tui.services.plan.build_plan`.
     """
+    report = progress or (lambda _stage, _what: None)
+    report(0, "account snapshot")
     snapshot = await broker.snapshot()
+    report(1, "targets")
     targets = await targets_for(session, broker, snapshot)
+    report(2, "risk decomposition")
     plan = plan_from_snapshot(session, snapshot, targets)
     current = np.array([p.weight for p in plan.positions])
     target = np.array([p.target for p in plan.positions])
     if not current.any():
         current = target  # an empty account: its risk is the targets'
+    report(3, f"VaR / CVaR: Monte Carlo {paths:,} paths x 21 days")
+    var = tuple(value_at_risk(targets.returns, current, paths=paths, seed=seed))
+    report(STAGES, "done")
     return RiskReport(
         as_of=targets.as_of,
         method=targets.method,
@@ -109,6 +129,6 @@ async def risk_report(session, broker, paths: int = 5_000, seed: int = 0) -> Ris
         target_weights=target,
         current=risk_decomposition(current, targets.covariance),
         target=risk_decomposition(target, targets.covariance),
-        var=tuple(value_at_risk(targets.returns, current, paths=paths, seed=seed)),
+        var=var,
         correlation=correlation(targets.covariance),
     )

@@ -1,29 +1,46 @@
-"""Parameter sweeps: backtest every combination of lookback × band × method × calendar.
+"""Parameter sweeps: backtest every combination of lookback × band × method × calendar (and,
+optionally, rebalancing mode × fee plan), ranked, with the return/drawdown Pareto front.
 
-Local runs use a process pool over all cores (each worker loads the portfolio and prices
-once); ``scheduler`` sends the same points to a Dask distributed cluster instead. Results
-come back ranked by the chosen statistic.
+Points that differ only in band, mode or fees share their target weights: the points are
+grouped by what decides the targets (lookback, method, calendar; the rest of the options
+is common to the sweep), each group's target path is computed once
+(:func:`rp_tui.services.backtest_runs.strategy_path`) and only the orders are replayed per
+point. The rows are the same as each point's own :func:`rp_tui.services.backtest.backtest`
+(the same arithmetic in the same order). Groups go to workers in chunks (a local process
+pool, a Dask ``LocalCluster`` with ``scheduler="local"``, or a Dask scheduler's address);
+each worker opens the portfolio and prices once.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
+import signal
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 
 LOWER_IS_BETTER = frozenset({"volatility", "max_drawdown", "turnover", "fees_paid"})
+STATS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
 
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One backtest of the grid: lookback (days), band (fraction), method, calendar."""
+    """One backtest of the grid: lookback (days), band (fraction), method, calendar
+    (rebalance frequency), and optionally a rebalancing mode and a fee plan (``None``: the
+    sweep's options, else the config's)."""
 
     lookback: int
     band: float
     method: str
     rebalance: str
+    mode: str | None = None
+    fees: str | None = None
+
+    @property
+    def path_key(self) -> tuple:
+        """What decides the target weights: points with equal keys share one path."""
+        return (self.lookback, self.method, self.rebalance)
 
 
 def grid(
@@ -31,9 +48,29 @@ def grid(
     bands: Iterable[float],
     methods: Iterable[str],
     rebalances: Iterable[str],
+    modes: Iterable[str | None] = (None,),
+    fees: Iterable[str | None] = (None,),
 ) -> list[SweepPoint]:
     """The cartesian product, in a stable order."""
-    return [SweepPoint(*p) for p in itertools.product(lookbacks, bands, methods, rebalances)]
+    return [
+        SweepPoint(*p)
+        for p in itertools.product(lookbacks, bands, methods, rebalances, modes, fees)
+    ]
+
+
+def point_options(point: SweepPoint, options):
+    """The :class:`~rp_tui.services.backtest.BacktestOptions` of one point (no benchmarks)."""
+    policy = replace(options.policy, band=point.band, frequency=point.rebalance)
+    if point.mode is not None:
+        policy = replace(policy, mode=point.mode)
+    return replace(
+        options,
+        lookback=point.lookback,
+        method=point.method,
+        policy=policy,
+        fees=point.fees or options.fees,
+        benchmarks=(),
+    )
 
 
 _WORKER_SESSION: dict[tuple, object] = {}
@@ -48,45 +85,115 @@ def _session(config: str, prices: str | None):
     return _WORKER_SESSION[key]
 
 
-def run_point(point: SweepPoint, config: str, prices: str | None, options) -> dict:
-    """Backtest one point (no benchmarks); a row of statistics, or the error's message."""
-    from rp_tui.errors import UserError
-    from rp_tui.services.backtest import backtest
-
-    row = asdict(point)
-    try:
-        report = backtest(
-            _session(config, prices),
-            replace(
-                options,
-                lookback=point.lookback,
-                method=point.method,
-                policy=replace(options.policy, band=point.band, frequency=point.rebalance),
-                benchmarks=(),
-            ),
-        )
-    except UserError as exc:
-        return {**row, "error": str(exc)}
-    r = report.result
+def _row(point: SweepPoint, result) -> dict:
     return {
-        **row,
-        **{
-            k: r.stats[k]
-            for k in ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
-        },
-        "turnover": r.turnover,
-        "fees_paid": r.fees_paid,
-        "rebalances": len(r.rebalance_dates),
+        **asdict(point),
+        **{k: result.stats[k] for k in STATS},
+        "turnover": result.turnover,
+        "fees_paid": result.fees_paid,
+        "rebalances": len(result.rebalance_dates),
         "error": "",
     }
+
+
+def run_chunk(
+    points: list[SweepPoint],
+    config: str,
+    prices: str | None,
+    options,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[dict]:
+    """Backtest ``points``, computing each distinct target path once; one row per point
+    (statistics, or the error's message), in the order of ``points``.
+
+    Args:
+        points: any points; those with equal :attr:`SweepPoint.path_key` share a path.
+        config, prices: the files the session is opened from (once per process).
+        options: :class:`~rp_tui.services.backtest.BacktestOptions` common to all points.
+        cancelled: polled between rebalances; True stops with ``BacktestCancelled``.
+    """
+    from rp_tui.errors import UserError
+    from rp_tui.services.backtest_runs import Targets, prepare, replay, strategy_path
+
+    session = _session(config, prices)
+    paths: dict[tuple, object] = {}  # path_key -> TargetPath, None (guard on) or the error
+    rows = []
+    for point in points:
+        try:
+            prepared = prepare(session, point_options(point, options))
+            if point.path_key not in paths:
+                try:
+                    targets = Targets(prepared.allocation_spec)
+                    paths[point.path_key] = strategy_path(prepared, targets, None, cancelled)
+                except UserError as exc:
+                    paths[point.path_key] = exc
+            path = paths[point.path_key]
+            if isinstance(path, UserError):
+                raise path
+            allocator = None if path is not None else Targets(prepared.allocation_spec)
+            result = replay(prepared, prepared.spec, allocator, path, None, cancelled)
+        except UserError as exc:
+            rows.append({**asdict(point), "error": str(exc)})
+            continue
+        rows.append(_row(point, result))
+    return rows
+
+
+def run_point(point: SweepPoint, config: str, prices: str | None, options) -> dict:
+    """Backtest one point (no benchmarks); a row of statistics, or the error's message."""
+    return run_chunk([point], config, prices, options)[0]
+
+
+def chunks(points: list[SweepPoint], workers: int) -> list[list[SweepPoint]]:
+    """Points grouped by target path, largest groups first; a group is split (each piece
+    recomputing its path) only when there are fewer than ``4 × workers`` groups, so every
+    worker stays busy to the end."""
+    groups: dict[tuple, list[SweepPoint]] = {}
+    for point in points:
+        groups.setdefault(point.path_key, []).append(point)
+    pieces = max(1, math.ceil(4 * workers / max(len(groups), 1)))
+    out = []
+    for group in groups.values():
+        size = max(1, math.ceil(len(group) / pieces))
+        out.extend(group[i : i + size] for i in range(0, len(group), size))
+    return sorted(out, key=len, reverse=True)
 
 
 def rank(rows: list[dict], key: str) -> list[dict]:
     """Best first by ``key``; failed points last."""
     sign = 1.0 if key in LOWER_IS_BETTER else -1.0
-    return sorted(
-        rows, key=lambda r: (bool(r["error"]), sign * r.get(key, 0.0) if not r["error"] else 0.0)
-    )
+
+    def order(r: dict) -> tuple:
+        if r["error"]:
+            return (True, 0.0)
+        value = r.get(key, 0.0)
+        return (False, math.inf if value != value else sign * value)  # NaN last
+
+    return sorted(rows, key=order)
+
+
+def mark_pareto(rows: list[dict]) -> list[dict]:
+    """Set ``pareto`` on every row: True when no other point has a CAGR at least as high and
+    a max drawdown at least as low, one of them strictly (the return/drawdown front).
+    Failed points and NaN statistics are never on it. Returns ``rows``."""
+    valid = [
+        r
+        for r in rows
+        if not r["error"] and r["cagr"] == r["cagr"] and r["max_drawdown"] == r["max_drawdown"]
+    ]
+    for r in rows:
+        r["pareto"] = False
+    best, best_dd = -math.inf, None
+    for r in sorted(valid, key=lambda r: (r["max_drawdown"], -r["cagr"])):
+        if r["cagr"] > best or (r["cagr"] == best and r["max_drawdown"] == best_dd):
+            r["pareto"] = True
+            best, best_dd = r["cagr"], r["max_drawdown"]
+    return rows
+
+
+def _ignore_interrupts() -> None:
+    """Pool workers leave Ctrl+C to the parent, which cancels and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_sweep(
@@ -103,40 +210,41 @@ def run_sweep(
     Args:
         points: the grid. config, prices: paths every worker opens.
         options: :class:`rp_tui.services.backtest.BacktestOptions` shared by all points.
-        workers: processes for a local run (default: all cores).
-        scheduler: a Dask scheduler address (``tcp://host:port``) to run on instead.
-        progress: called with (done, total) as points finish.
+        workers: processes for a local run (default: all cores); with
+            ``scheduler="local"``, the Dask ``LocalCluster``'s worker processes.
+        scheduler: a Dask scheduler address (``tcp://host:port``), or ``"local"`` for a
+            Dask ``LocalCluster`` on this machine, to run on instead of a process pool.
+        progress: called with (points done, total) as chunks finish.
 
     Raises:
         UserError: ``scheduler`` given but Dask distributed is not installed.
+        KeyboardInterrupt: Ctrl+C; pending work is cancelled and the workers stopped first.
     """
-    total, rows = len(points), []
+    workers = workers or os.cpu_count() or 1
     if scheduler:
-        try:
-            from dask.distributed import Client
-            from dask.distributed import as_completed as dask_completed
-        except ImportError as exc:
-            from rp_tui.errors import UserError
+        from rp_tui.services.sweep_dask import run_on_dask
 
-            raise UserError(
-                f"--scheduler {scheduler}: Dask distributed is not installed in this Python "
-                f"({exc.name or 'distributed'} is missing); run `pip install distributed`, "
-                "or leave out --scheduler to use this machine's cores"
-            ) from None
+        return run_on_dask(points, config, prices, options, workers, scheduler, progress)
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with Client(scheduler) as client:
-            futures = client.map(
-                run_point, points, config=config, prices=prices, options=options, pure=False
-            )
-            for future in dask_completed(futures):
-                rows.append(future.result())
-                if progress:
-                    progress(len(rows), total)
-        return rows
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        futures = [pool.submit(run_point, p, config, prices, options) for p in points]
+    total, rows = len(points), []
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts)
+    try:
+        futures = [
+            pool.submit(run_chunk, chunk, config, prices, options)
+            for chunk in chunks(points, workers)
+        ]
         for future in as_completed(futures):
-            rows.append(future.result())
+            rows.extend(future.result())
             if progress:
                 progress(len(rows), total)
+    except BaseException:  # Ctrl+C or a failure: nothing keeps running behind us
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        raise
+    pool.shutdown()
     return rows

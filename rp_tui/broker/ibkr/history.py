@@ -14,6 +14,7 @@ import io
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ WINDOW_SECONDS = 600.0
 MAX_REQUESTS_PER_WINDOW = 60
 IDENTICAL_GAP_SECONDS = 15.0
 
+HistoryProgress = Callable[[int, int, str, str], None]
+"""Told how a history download goes: ``(symbols done, symbols in all, symbol, note)``; the
+note is ``"cached"``, ``"requesting"``, ``"waiting N s (IBKR pacing: …)"`` or ``"done"``."""
+
 
 class Pacer:
     """Waits as needed so historical requests stay within IBKR's pacing limits."""
@@ -37,8 +42,12 @@ class Pacer:
         self._last_by_key: dict[str, float] = {}
         self._clock, self._sleep = clock, sleep
 
-    async def wait(self, key: str) -> None:
-        """Return when a request identified by ``key`` may be sent, and record it."""
+    async def wait(self, key: str, on_wait: Callable[[float, str], None] | None = None) -> None:
+        """Return when a request identified by ``key`` may be sent, and record it.
+
+        ``on_wait(seconds, reason)`` is told before each pause (a progress display shows it
+        as a pacing wait, not a hang).
+        """
         while True:
             now = self._clock()
             while self._sent and now - self._sent[0] >= WINDOW_SECONDS:
@@ -53,6 +62,14 @@ class Pacer:
                 self._sent.append(now)
                 self._last_by_key[key] = now
                 return
+            if on_wait is not None:
+                full = len(self._sent) >= MAX_REQUESTS_PER_WINDOW
+                on_wait(
+                    delay,
+                    f"{MAX_REQUESTS_PER_WINDOW} requests per {WINDOW_SECONDS / 60:.0f} min"
+                    if full
+                    else f"no identical request within {IDENTICAL_GAP_SECONDS:.0f} s",
+                )
             await self._sleep(delay)
 
 
@@ -93,13 +110,17 @@ class HistoryCache:
 
 class HistoryMixin:
     """Part of :class:`~rp_tui.broker.ibkr.IbkrBroker`: the lookback's daily closes.
-    Uses ``ib``, ``assets``, ``contracts``, ``history_cache`` and ``pacer``."""
+    Uses ``ib``, ``assets``, ``contracts``, ``history_cache`` and ``pacer``; reports progress
+    to ``history_progress`` (a :data:`HistoryProgress`) when the front end has set one."""
 
-    async def history(self, days: int) -> PriceHistory:
+    history_progress: HistoryProgress | None = None
+
+    async def history(self, days: int, progress: HistoryProgress | None = None) -> PriceHistory:
         """The last ``days`` adjusted daily closes of every asset, dates aligned.
 
         Served from the day's disk cache when present, else ``reqHistoricalDataAsync``
-        (``ADJUSTED_LAST``, regular trading hours) paced within IBKR's limits.
+        (``ADJUSTED_LAST``, regular trading hours) paced within IBKR's limits. ``progress``
+        (default ``history_progress``) hears of each symbol and of each pacing wait.
 
         Raises:
             BrokerError: no bars for a symbol (named), or pacing error 162 twice.
@@ -108,13 +129,19 @@ class HistoryMixin:
         await self.qualify()
         today = datetime.now(UTC).date()
         series: dict[str, dict[str, float]] = {}
-        for asset in self.assets:
+        report = progress or self.history_progress or (lambda *_: None)
+        total = len(self.assets)
+        for i, asset in enumerate(self.assets):
             contract = self.contracts[asset.symbol]
             rows = self.history_cache.load(asset.symbol, contract.conId, today)
             if rows is None or len(rows) < days:
-                rows = await self._fetch_history(asset.symbol, contract, days)
+                report(i, total, asset.symbol, "requesting")
+                rows = await self._fetch_history(asset.symbol, contract, days, report, i, total)
                 self.history_cache.save(asset.symbol, contract.conId, today, rows)
+            else:
+                report(i, total, asset.symbol, "cached")
             series[asset.symbol] = dict(rows)
+        report(total, total, "", "done")
         common = sorted(set.intersection(*(set(s) for s in series.values())))[-days:]
         if len(common) < days:
             raise BrokerError(
@@ -129,10 +156,17 @@ class HistoryMixin:
             f"IBKR history via {self.address}",
         )
 
-    async def _fetch_history(self, symbol: str, contract: Any, days: int):
+    async def _fetch_history(
+        self, symbol: str, contract: Any, days: int, report=None, done: int = 0, total: int = 1
+    ):
         years = max(1, math.ceil((days + 15) / 250))
+
+        def waiting(seconds: float, why: str) -> None:
+            if report is not None:
+                report(done, total, symbol, f"waiting {seconds:.0f} s (IBKR pacing: {why})")
+
         for attempt in range(2):
-            await self.pacer.wait(f"{contract.conId}:{years}Y")
+            await self.pacer.wait(f"{contract.conId}:{years}Y", waiting)
             codes: list[int] = []
 
             def remember(req_id, code, message, failed=None, codes=codes) -> None:
@@ -161,5 +195,6 @@ class HistoryMixin:
                 return rows
             if 162 not in codes or attempt:
                 break
+            waiting(IDENTICAL_GAP_SECONDS, "error 162, backing off once")
             await asyncio.sleep(IDENTICAL_GAP_SECONDS)  # pacing violation: back off, once
         raise BrokerError(f"IBKR returned no daily history for {symbol}; check permissions")

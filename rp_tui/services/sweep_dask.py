@@ -1,0 +1,75 @@
+"""A sweep on Dask distributed: a scheduler's address, or a ``LocalCluster`` started here.
+
+Chunks of points (:func:`rp_tui.services.sweep.chunks`) are submitted as tasks; rows come
+back as chunks finish. Ctrl+C (``KeyboardInterrupt``) cancels what is still pending and, for
+a cluster started here, stops its workers before the exception goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+def run_on_dask(
+    points: list,
+    config: str,
+    prices: str | None,
+    options,
+    workers: int,
+    scheduler: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
+    """Run :func:`rp_tui.services.sweep.run_chunk` over the points' chunks on Dask.
+
+    Args:
+        points, config, prices, options: as :func:`rp_tui.services.sweep.run_sweep`.
+        workers: worker processes of a ``LocalCluster`` (``scheduler == "local"``).
+        scheduler: ``"local"`` or a scheduler address (``tcp://host:port``).
+        progress: called with (points done, total) as chunks finish.
+
+    Raises:
+        UserError: Dask distributed is not installed.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        from rp_tui.errors import UserError
+
+        raise UserError(
+            f"--scheduler {scheduler}: Dask distributed is not installed in this Python "
+            f"({exc.name or 'distributed'} is missing); run `pip install distributed`, "
+            "or leave out --scheduler to use this machine's cores"
+        ) from None
+    from rp_tui.services.sweep import chunks, run_chunk
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    futures: list = []
+    try:
+        threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
+        futures = [
+            client.submit(run_chunk, chunk, config, prices, options, pure=False)
+            for chunk in chunks(points, max(threads, 1))
+        ]
+        rows: list[dict] = []
+        for future in as_completed(futures):
+            rows.extend(future.result())
+            if progress:
+                progress(len(rows), len(points))
+        return rows
+    except BaseException:
+        if futures:
+            client.cancel(futures, force=True)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
