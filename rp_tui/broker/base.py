@@ -226,6 +226,34 @@ class OrderOutcome:
     executions: tuple[ExecutionReport, ...] = ()
 
 
+@dataclass(frozen=True)
+class BrokerOrder:
+    """An order the broker knows by its order reference, as reconciliation reads it.
+
+    Attributes:
+        order_ref: the reference the order was sent with (``rp-tui:<run id>:<leg>``).
+        symbol: ticker. side: ``BUY`` or ``SELL``.
+        quantity: shares ordered (the sum of the executions when the broker no longer
+            lists the order itself, only its executions).
+        filled: shares executed so far (≥ 0).
+        status: ``working`` (the broker still works the rest: more may fill),
+            ``filled``, or ``cancelled`` (done with ``filled`` < ``quantity``: cancelled,
+            expired or rejected).
+        avg_price: average execution price, listing currency; NaN when nothing filled.
+        executions: each execution once (by ``exec_id``) with its commission; empty when
+            the broker reports none (the demo account reports one per fill).
+    """
+
+    order_ref: str
+    symbol: str
+    side: Side
+    quantity: float
+    filled: float
+    status: str
+    avg_price: float
+    executions: tuple[ExecutionReport, ...] = ()
+
+
 class Broker(Protocol):
     """A source of account state and the primitives of sending confirmed orders.
 
@@ -286,4 +314,20 @@ class Broker(Protocol):
 
     def outcome(self, ticket: Ticket) -> OrderOutcome:
         """Where the order stands now (fills booked once per execution)."""
+        ...
+
+    async def orders_by_ref(self, prefix: str) -> list[BrokerOrder]:
+        """Reconciliation: every order the broker knows whose order reference starts with
+        ``prefix`` — working, done today (filled, cancelled, rejected) or known only by its
+        executions — one :class:`BrokerOrder` per reference, each execution once.
+
+        Read-only: sends nothing and works on a read-only connection. An order that never
+        reached the broker is simply absent. IBKR asks TWS for all open orders, completed
+        orders and executions (any client id of the account); the demo account reads its
+        own write-ahead fills.
+
+        Raises:
+            BrokerError: the broker cannot be asked now (not reachable, dropped meanwhile):
+                the caller must not send anything until it can.
+        """
         ...

@@ -19,6 +19,8 @@ import numpy as np
 
 from rp_tui.broker.base import (
     AccountSnapshot,
+    BrokerOrder,
+    ExecutionReport,
     Holding,
     OrderOutcome,
     OrderRequest,
@@ -374,3 +376,18 @@ class DemoBroker:
     def outcome(self, ticket: Ticket) -> OrderOutcome:
         """The outcome decided when the order was placed."""
         return ticket.handle
+
+    async def orders_by_ref(self, prefix: str) -> list[BrokerOrder]:
+        """Each ``demo_fill`` of the current epoch whose order reference starts with
+        ``prefix``, from the write-ahead log (a fill whose run was killed before it heard of
+        it is found), as a ``filled`` order with one execution ``demo:<epoch>:<fill id>``;
+        rejected demo orders never reached the book. Raises BrokerError as :meth:`snapshot`."""
+        epoch, found = self._load()["epoch"], []
+        for r in self.log.read(events=("demo_fill",)):
+            ref = str(r.get("order_ref") or "")
+            mine = r.get("epoch") == epoch and r.get("account") == DEMO_ACCOUNT
+            if mine and r.get("side") in ("BUY", "SELL") and ref.startswith(prefix) and ref:
+                q, p, fee = float(r["quantity"]), float(r["price"]), float(r["commission"])
+                e = ExecutionReport(f"demo:{epoch}:{r['fill_id']}", q, p, fee, r["currency"])
+                found.append(BrokerOrder(ref, r["symbol"], r["side"], q, q, "filled", p, (e,)))
+        return found

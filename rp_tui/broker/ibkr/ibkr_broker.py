@@ -15,6 +15,7 @@ from rp_tui.broker.ibkr.account import AccountMixin
 from rp_tui.broker.ibkr.connection import ConnectionMixin
 from rp_tui.broker.ibkr.contracts import ContractsMixin
 from rp_tui.broker.ibkr.history import HistoryCache, HistoryMixin, Pacer
+from rp_tui.broker.ibkr.order_lookup import OrderLookupMixin
 from rp_tui.broker.ibkr.order_sending import OrdersMixin
 from rp_tui.broker.ibkr.quotes import QuotesMixin
 from rp_tui.domain.fee_model import FeeTable
@@ -24,7 +25,13 @@ from rp_tui.state.trade_log import TradeLog
 
 
 class IbkrBroker(
-    ConnectionMixin, ContractsMixin, QuotesMixin, HistoryMixin, AccountMixin, OrdersMixin
+    ConnectionMixin,
+    ContractsMixin,
+    QuotesMixin,
+    HistoryMixin,
+    AccountMixin,
+    OrdersMixin,
+    OrderLookupMixin,
 ):
     """A TWS / IB Gateway account.
 

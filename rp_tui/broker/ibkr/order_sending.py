@@ -18,6 +18,7 @@ from rp_tui.broker.base import (
     Ticket,
     TradingAccess,
 )
+from rp_tui.broker.crash_points import crash_point
 from rp_tui.broker.ibkr.ib_values import DONE_STATUSES, QUOTE_TIMEOUT, amount, number
 from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.safety import is_paper_account, marketable_limit
@@ -93,6 +94,7 @@ class OrdersMixin:
             raise BrokerError(f"not connected to IBKR through {self.address}")
         order = prepared.request
         trade = self.ib.placeOrder(self.contracts[order.symbol], prepared.handle)
+        crash_point("ibkr:after_send")  # sent, its acknowledgement not yet heard or logged
         self.log.append(
             "submitted", run_id=run_id, order_ref=prepared.order_ref, order_id=trade.order.orderId
         )
@@ -122,6 +124,8 @@ class OrdersMixin:
                 f"{order.side} {order.symbol}: {status.status} "
                 f"{float(status.filled):g}/{order.quantity:g}"
             )
+            if 0 < float(status.filled) < order.quantity:
+                crash_point("ibkr:after_partial_fill")
 
         return report
 
