@@ -21,6 +21,7 @@ import numpy as np
 
 from rp_tui.broker.base import (
     AccountSnapshot,
+    BrokerOrder,
     Holding,
     OrderOutcome,
     OrderRequest,
@@ -288,6 +289,6 @@ class FlexBroker:
         """Never reached (nothing is placed): a ``rejected`` outcome naming the fix."""
         return OrderOutcome("rejected", 0.0, ticket.prepared.price, 0.0, READ_ONLY)
 
-    async def orders_by_ref(self, prefix: str) -> list:
+    async def orders_by_ref(self, prefix: str) -> list[BrokerOrder]:
         """No orders: a statement sends none (reconciliation finds nothing to adopt)."""
         return []

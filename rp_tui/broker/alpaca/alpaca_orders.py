@@ -24,6 +24,7 @@ from alpaca.common.exceptions import APIError
 
 from rp_tui.broker.alpaca.alpaca_link import NETWORK_ERRORS, error_parts
 from rp_tui.broker.base import (
+    BrokerOrder,
     ExecutionReport,
     OrderOutcome,
     OrderRequest,
@@ -338,7 +339,7 @@ class OrdersMixin:
         message = f"Alpaca: {live.status}" if live.status in ("rejected", "expired") else ""
         return OrderOutcome(status, filled, avg, 0.0, message, working, executions)
 
-    async def orders_by_ref(self, prefix: str) -> list:
+    async def orders_by_ref(self, prefix: str) -> list[BrokerOrder]:
         """Reconciliation: every order whose ``client_order_id`` starts with ``prefix``,
         open or closed (``GET /v2/orders?status=all``, newest first, paged back by
         ``until``), one :class:`BrokerOrder` each. Read-only: sends nothing.
@@ -351,8 +352,6 @@ class OrdersMixin:
         """
         from alpaca.trading.enums import QueryOrderStatus
         from alpaca.trading.requests import GetOrdersRequest
-
-        from rp_tui.broker.base import BrokerOrder
 
         found: dict[str, BrokerOrder] = {}
         until = None

@@ -303,3 +303,21 @@ async def test_a_fractional_plan_is_sized_but_the_shared_checks_send_whole_share
     with pytest.raises(BrokerError, match="whole number of shares"):
         await execute_plan(broker, plan, run_id="fr1")
     assert fake.posts == 0
+
+
+async def test_reconciliation_reads_back_an_order_whose_run_stopped_after_the_send(config, fake):
+    from rp_tui.services.reconcile import reconcile
+
+    _, broker = broker_for(config)
+    await broker.snapshot()
+    quote = (await broker.quotes(["GLD"]))["GLD"]
+    order = OrderRequest("GLD", "BUY", 5, quote.price, "USD", 0.0)
+    await broker.place(broker.prepare(order, quote, "rp-tui:monthly-2026-11.1:0"), "x")
+    # the run stops here: no result in the trade log
+    found = await reconcile(broker, "monthly-2026-11.")
+    assert found.results == ("rp-tui:monthly-2026-11.1:0",)
+    assert found.traded == {"GLD": "BUY 5/5 filled (rp-tui:monthly-2026-11.1:0)"}
+    result = events("result")[-1]
+    assert (result["order_ref"], result["filled"], result["status"]) == (
+        "rp-tui:monthly-2026-11.1:0", 5.0, "filled",
+    )  # fmt: skip
