@@ -176,6 +176,11 @@ class FeeTable:
         self._tier_done = marginal_tiers(
             np.zeros(len(s)), self._month_to_date, thresholds, self._tier_rates
         )
+        # which terms can change a result: the others are skipped (x + 0·v is x, min(x, ∞) is x)
+        self._has_rate = bool(self._rate.any())
+        self._has_maximum = bool(np.isfinite(self._maximum).any())
+        self._has_taf_cap = bool(np.isfinite(self._sell_maximum).any())
+        self._has_cat = bool(self._cat.any())
         self._finite_rate = bool(np.isfinite(self._max_rate).all())
         self._uncapped = not (np.isfinite(self._max_rate).any() or np.isfinite(self._maximum).any())
         self._zeros = np.zeros(len(s))
@@ -216,7 +221,9 @@ class FeeTable:
 
     def _commission(self, shares: np.ndarray, value: np.ndarray) -> np.ndarray:
         """The broker's own commission per order, after minimum and cap (listing currency)."""
-        base = self._per_share * shares + self._rate * value
+        base = self._per_share * shares
+        if self._has_rate:
+            base = base + self._rate * value
         if self._tiered:
             units = np.where(self._tier_on_value, value, shares) if self._value_tiers else shares
             volume = (self._month_to_date + units)[..., None] - self._tier_start
@@ -230,6 +237,8 @@ class FeeTable:
         if self._uncapped:  # min(x, inf) is x: skip the cap's arithmetic
             return floored
         if self._finite_rate:
+            if not self._has_maximum:
+                return np.minimum(floored, self._max_rate * value)
             return np.minimum(floored, np.minimum(self._max_rate * value, self._maximum))
         with np.errstate(invalid="ignore"):  # inf cap × 0 value: masked out by the caller
             cap = np.minimum(self._max_rate * value, self._maximum)
@@ -295,10 +304,10 @@ class FeeTable:
                 + self._extra_per_order
             )
         if self._regulatory:
-            taf = np.minimum(self._sell_per_share * shares, self._sell_maximum)
-            total = (
-                total
-                + np.where(quantities < 0, self._sell_rate * value + taf, 0.0)
-                + self._cat * shares
-            )
+            taf = self._sell_per_share * shares
+            if self._has_taf_cap:
+                taf = np.minimum(taf, self._sell_maximum)
+            total = total + np.where(quantities < 0, self._sell_rate * value + taf, 0.0)
+            if self._has_cat:
+                total = total + self._cat * shares
         return np.where(shares > 0, total, 0.0)

@@ -220,7 +220,27 @@ def plan_rebalance(
             tradable |= np.asarray(must_trade, dtype=bool)
         if frozen is not None:
             tradable &= allowed
-        if rules.rebalance_all and tradable.any():
+        if not tradable.any():  # every asset within its band: the sizing below trades nothing
+            none = np.zeros(prices.shape)
+            conversion = (
+                _conversion_fee(none, buy_prices, sell_prices, fx, currency_groups, rules)
+                if currency_groups is not None
+                else 0.0
+            )
+            return RebalancePlan(
+                nav=float(nav),
+                weights=weights,
+                targets=targets_nav,
+                drift=drift,
+                quantities=none,
+                notional=np.zeros(prices.shape),
+                commissions=np.zeros(prices.shape),
+                cash_after=cash - 0.0 - conversion,
+                total_commission=0.0 + conversion,
+                fill_prices=prices.copy() if slip else prices,
+                fx_commission=conversion,
+            )
+        if rules.rebalance_all:
             tradable = np.broadcast_to(allowed, tradable.shape)
         delta = np.where(tradable, target_values - values, 0.0)
     elif rules.mode == "sell-only":  # raise the reserve from the most overweight first
@@ -271,7 +291,7 @@ def plan_rebalance(
         prices,
         buy_prices,
         sell_prices,
-        np.broadcast_to(np.asarray(fx, dtype=float), prices.shape),
+        fx if getattr(fx, "ndim", 0) == 1 else np.full(prices.shape, fx),
         cash,
         target_values,
         nav - float(target_values.sum()),
@@ -288,7 +308,7 @@ def plan_rebalance(
         signed,
         account,
         reserve,
-        np.broadcast_to(allowed, prices.shape) if spend else None,
+        (np.full(prices.shape, True) if allowed is True else allowed) if spend else None,
         lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
     )
     fill_prices = (

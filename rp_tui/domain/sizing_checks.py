@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -45,16 +46,22 @@ class Account:
     fees: FeeTable
     conversion: Callable[[np.ndarray], float] | None = None
     unit_values: np.ndarray = field(init=False)  # one share, base currency, reference price
-    goal: np.ndarray = field(init=False)  # target fractions, assets then cash, (n_assets + 1,)
-    hold_distance: float = field(init=False)  # the distance of not trading at all
 
     def __post_init__(self) -> None:
-        total = float(self.target_values.sum()) + self.cash_target
         object.__setattr__(self, "unit_values", self.prices * self.fx)
-        object.__setattr__(self, "goal", np.append(self.target_values, self.cash_target) / total)
+
+    @cached_property
+    def goal(self) -> np.ndarray:
+        """Target fractions, assets then cash, ``(n_assets + 1,)``."""
+        total = float(self.target_values.sum()) + self.cash_target
+        return np.append(self.target_values, self.cash_target) / total
+
+    @cached_property
+    def hold_distance(self) -> float:
+        """The distance of not trading at all (see :meth:`distance`)."""
         values = np.append(self.held * self.unit_values, self.cash)
         hold = np.abs(values / values.sum() - self.goal).sum() if values.sum() > 0 else np.inf
-        object.__setattr__(self, "hold_distance", float(hold))
+        return float(hold)
 
     def cash_after(self, signed: np.ndarray) -> float:
         """Cash after ``signed`` shares trade, every commission and conversion paid, base."""

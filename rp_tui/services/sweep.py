@@ -20,6 +20,8 @@ import signal
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 LOWER_IS_BETTER = frozenset({"volatility", "max_drawdown", "turnover", "fees_paid"})
 STATS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "calmar")
 
@@ -41,6 +43,12 @@ class SweepPoint:
     def path_key(self) -> tuple:
         """What decides the target weights: points with equal keys share one path."""
         return (self.lookback, self.method, self.rebalance)
+
+    @property
+    def chunk_key(self) -> tuple:
+        """Points kept in one chunk: one lookback and method, every calendar (a method
+        without warm start reuses the monthly path's weights on the quarter ends)."""
+        return (self.lookback, self.method)
 
 
 def grid(
@@ -117,14 +125,16 @@ def run_chunk(
 
     session = _session(config, prices)
     paths: dict[tuple, object] = {}  # path_key -> TargetPath, None (guard on) or the error
-    rows = []
-    for point in points:
+    rows: list[dict] = [{}] * len(points)
+    for i in sorted(range(len(points)), key=lambda i: _monthly_first(points[i])):
+        point = points[i]
         try:
             prepared = prepare(session, point_options(point, options))
             if point.path_key not in paths:
                 try:
-                    targets = Targets(prepared.allocation_spec)
-                    paths[point.path_key] = strategy_path(prepared, targets, None, cancelled)
+                    paths[point.path_key] = _reused(point, prepared, paths) or strategy_path(
+                        prepared, Targets(prepared.allocation_spec), None, cancelled
+                    )
                 except UserError as exc:
                     paths[point.path_key] = exc
             path = paths[point.path_key]
@@ -133,10 +143,49 @@ def run_chunk(
             allocator = None if path is not None else Targets(prepared.allocation_spec)
             result = replay(prepared, prepared.spec, allocator, path, None, cancelled)
         except UserError as exc:
-            rows.append({**asdict(point), "error": str(exc)})
+            rows[i] = {**asdict(point), "error": str(exc)}
             continue
-        rows.append(_row(point, result))
+        rows[i] = _row(point, result)
     return rows
+
+
+def _monthly_first(point: SweepPoint) -> int:
+    return FREQUENCY_ORDER.get(point.rebalance, len(FREQUENCY_ORDER))
+
+
+FREQUENCY_ORDER = {"weekly": 0, "monthly": 1, "quarterly": 2}
+
+
+def _reused(point: SweepPoint, prepared, paths: dict):
+    """The path of ``point`` taken from a path already computed on a finer calendar (every
+    quarter end is a month end), or ``None``. Only for methods without a warm start, whose
+    weights on a row depend on that row's window alone: then they are the same numbers."""
+    from rp_tui.domain.strategy import RISK_BUDGETING
+    from rp_tui.domain.target_path import TargetPath, rebalance_rows
+
+    spec = prepared.spec
+    if point.method in RISK_BUDGETING or spec.min_interval_days > 0:
+        return None
+    rows = None
+    for key, path in paths.items():
+        if key[:2] != point.path_key[:2] or not isinstance(path, TargetPath):
+            continue
+        if rows is None:
+            history = prepared.history
+            rows = rebalance_rows(
+                history.dates,
+                spec.frequency,
+                spec.lookback,
+                spec.sessions,
+                spec.anchor,
+                prepared.start,
+            )
+        at = np.searchsorted(path.rows, rows)
+        if np.all(at < len(path.rows)) and np.array_equal(
+            path.rows[np.minimum(at, len(path.rows) - 1)], rows
+        ):
+            return TargetPath(rows, path.weights[at], tuple(path.covariances[i] for i in at))
+    return None
 
 
 def run_point(point: SweepPoint, config: str, prices: str | None, options) -> dict:
@@ -145,12 +194,12 @@ def run_point(point: SweepPoint, config: str, prices: str | None, options) -> di
 
 
 def chunks(points: list[SweepPoint], workers: int) -> list[list[SweepPoint]]:
-    """Points grouped by target path, largest groups first; a group is split (each piece
-    recomputing its path) only when there are fewer than ``4 × workers`` groups, so every
-    worker stays busy to the end."""
+    """Points grouped by :attr:`SweepPoint.chunk_key` (their target paths computed once in
+    the chunk), largest first; a group is split (each piece recomputing its paths) only when
+    there are fewer than ``4 × workers`` groups, so every worker stays busy to the end."""
     groups: dict[tuple, list[SweepPoint]] = {}
     for point in points:
-        groups.setdefault(point.path_key, []).append(point)
+        groups.setdefault(point.chunk_key, []).append(point)
     pieces = max(1, math.ceil(4 * workers / max(len(groups), 1)))
     out = []
     for group in groups.values():

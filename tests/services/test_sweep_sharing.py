@@ -71,6 +71,19 @@ def test_points_that_differ_in_band_mode_or_fees_allocate_once(monkeypatch):
     assert len(calls) == sum(per_path.values())  # each path's rebalances, once
 
 
+def test_quarter_ends_reuse_the_monthly_weights_of_methods_without_warm_start(monkeypatch):
+    calls = []
+    real = runs.allocate
+    monkeypatch.setattr(runs, "allocate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    points = grid([126], [0.0, 0.02], ["inverse-vol", "erc"], ["quarterly", "monthly"])
+    rows = run_chunk(points, str(PORTFOLIO), None, OPTIONS)
+    months = next(r["rebalances"] for r in rows if r["rebalance"] == "monthly")
+    quarters = next(r["rebalances"] for r in rows if r["rebalance"] == "quarterly")
+    assert len(calls) == 2 * months + quarters  # inverse-vol's quarters came from its months
+    for row, alone in zip(rows, one_by_one(points, OPTIONS), strict=True):
+        assert all(close(row[key], alone.stats[key]) for key in STATS)
+
+
 def test_fees_and_mode_points_really_differ():
     rows = {
         (r["lookback"], r["band"], r["method"], r["mode"], r["fees"]): r
@@ -115,8 +128,9 @@ def test_pareto_front_is_return_against_drawdown():
 
 def test_chunks_keep_a_path_together_unless_workers_would_idle():
     many = grid([63, 126], [0.0, 0.01, 0.02], ["erc", "hrp"], ["monthly", "quarterly"])
-    pieces = chunks(many, workers=2)  # 8 groups of 3 = 4 x workers: no split
-    assert len(pieces) == 8 and all(len({p.path_key for p in c}) == 1 for c in pieces)
+    pieces = chunks(many, workers=1)  # 4 lookback x method groups of 6 = 4 x workers: whole
+    assert len(pieces) == 4 and all(len({p.chunk_key for p in c}) == 1 for c in pieces)
+    assert len(chunks(many, workers=2)) == 8  # too few groups for 2 workers: halved
     few = grid([63], [x / 100 for x in range(20)], ["erc"], ["monthly"])
     pieces = chunks(few, workers=2)  # one group: split so both workers have work
     assert len(pieces) >= 4 and sorted(p.band for c in pieces for p in c) == [p.band for p in few]
