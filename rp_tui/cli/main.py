@@ -19,6 +19,8 @@ COMMANDS = {
     "risk": "risk_command",
     "backtest": "backtest_command",
     "sweep": "sweep_command",
+    "run": "run_command",
+    "schedule": "schedule_command",
 }
 
 

@@ -9,6 +9,7 @@ import argparse
 
 from rp_tui import __version__
 from rp_tui.cli.arg_types import benchmark, iso_date, listed, listed_ranged, ranged
+from rp_tui.cli.schedule_command import add_schedule_parsers
 from rp_tui.domain.names import ANCHORS, FEE_PLANS, FREQUENCIES, METHODS, MODES
 from rp_tui.inputs.config_rules import BROKER_KINDS
 
@@ -192,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--out", metavar="FILE", help="also save the ranked table as CSV")
     output(sweep)
+    add_schedule_parsers(commands, common, broker_options, output)  # run, schedule
     return parser
 
 
