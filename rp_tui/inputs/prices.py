@@ -135,8 +135,44 @@ def _decompressed(raw: bytes, source: str) -> bytes:
         ) from None
 
 
+def _plain_table(raw: bytes) -> np.ndarray | None:
+    """A plain CSV (UTF-8, no quotes, no blank line, every row as wide as the header) as
+    ``(n_rows, n_columns)`` strings, read without pandas (whose import is most of a short
+    command's start-up); ``None`` for anything else, which pandas then reads and judges."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if '"' in text or "\r" in text:
+        return None
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if len(lines) < 2 or not all(lines):
+        return None
+    width = lines[0].count(",")
+    if any(line.count(",") != width for line in lines):
+        return None
+    return np.array([line.split(",") for line in lines], dtype=object)
+
+
 def _read_table(raw: bytes, source: str) -> tuple[list[str], np.ndarray]:
     """The header's cells and the rows below it (strings; short rows padded with "")."""
+    table = _plain_table(raw)
+    if table is None:
+        table = _pandas_table(raw, source)
+    header = [str(cell).strip() for cell in table[0]]
+    if len(header) < 2 or header[0] != "Date":
+        raise DataError(f"{source}: the first column must be 'Date', then one column per symbol")
+    if len(table) < 2:
+        raise DataError(f"{source}: a header but no rows of prices; add one row per day")
+    return header, table[1:]
+
+
+def _pandas_table(raw: bytes, source: str) -> np.ndarray:
+    """Any CSV pandas reads, as strings (short rows padded with ""); else DataError."""
     import pandas as pd
 
     try:
@@ -159,13 +195,7 @@ def _read_table(raw: bytes, source: str) -> tuple[list[str], np.ndarray]:
             f"{source}: not a readable CSV ({str(exc).strip()}); every row needs a Date and "
             "one price per header column"
         ) from None
-    table = frame.fillna("").to_numpy(dtype=object)
-    header = [str(cell).strip() for cell in table[0]]
-    if len(header) < 2 or header[0] != "Date":
-        raise DataError(f"{source}: the first column must be 'Date', then one column per symbol")
-    if len(table) < 2:
-        raise DataError(f"{source}: a header but no rows of prices; add one row per day")
-    return header, table[1:]
+    return frame.fillna("").to_numpy(dtype=object)
 
 
 def _symbols(header: list[str], source: str) -> tuple[str, ...]:
@@ -193,14 +223,15 @@ def _symbols(header: list[str], source: str) -> tuple[str, ...]:
 
 def _dates(cells: np.ndarray, source: str) -> np.ndarray:
     """The Date column as ``datetime64[D]`` (the date as written), strictly increasing."""
+    plain = [str(cell).strip() for cell in cells]
+    if all(len(day) == 10 for day in plain):  # the usual 2022-12-28: numpy parses it fastest
+        try:
+            return _increasing(np.array(plain, dtype="datetime64[D]"), source)
+        except ValueError:
+            pass  # found below, with its row
     import pandas as pd
 
     text = pd.Series(cells, dtype=object).astype(str).str.strip()
-    if (text.str.len() == 10).all():  # the usual 2022-12-28: numpy parses it fastest
-        try:
-            return _increasing(np.array(text.to_numpy(), dtype="datetime64[D]"), source)
-        except ValueError:
-            pass  # found below, with its row
     try:
         dates = pd.to_datetime(text, format="ISO8601", errors="coerce")
     except (ValueError, TypeError, OverflowError):
@@ -232,12 +263,12 @@ def _increasing(day_values: np.ndarray, source: str) -> np.ndarray:
 
 def _closes(rows: np.ndarray, header: list[str], days: np.ndarray, source: str) -> np.ndarray:
     """The prices, ``(n_days, n_symbols)``: finite and > 0, else the first bad cell named."""
-    import pandas as pd
-
     cells = rows[:, 1:]
     try:
         values = cells.astype(float)  # the usual all-numbers file, fast
     except (ValueError, TypeError, OverflowError):
+        import pandas as pd
+
         values = pd.DataFrame(cells).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(values) | (values <= 0)
