@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rp_tui.cli.common import open_from_args
 
@@ -49,8 +50,7 @@ def run(args: argparse.Namespace) -> dict:
     with fraction_bar("backtest", args.format) as step:
         report = backtest(session, options, step)
     warn_if_never_traded(report, options, session.portfolio)
-    if args.out:
-        write_backtest_outputs(report, args.out)
+    written = write_backtest_outputs(report, args.out) if args.out else []
     doc = report.to_json()
     if args.format == "text":
         s = doc["stats"]
@@ -72,4 +72,7 @@ def run(args: argparse.Namespace) -> dict:
             print(f"note: {report.data_note}")
         if report.fee_note:
             print(f"fees: {report.fee_note}")
+    if written:
+        where = f"wrote {', '.join(p.name for p in written)} to {written[0].parent}"
+        print(where, file=sys.stderr if args.format == "json" else sys.stdout)
     return doc

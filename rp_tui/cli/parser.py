@@ -266,7 +266,8 @@ def backtest_options(backtest: argparse.ArgumentParser, grid: bool = False) -> N
         action="append",
         type=benchmark,
         metavar="NAME",
-        help="equal-weight (default), buy-and-hold, or a symbol of the price file; repeatable",
+        help="equal-weight (default), buy-and-hold, a symbol of the price file (held), or a "
+        "fixed mix such as SPY:0.6,AGG:0.4 (weights sum to 1); repeatable",
     )
     if grid:
         backtest.add_argument(

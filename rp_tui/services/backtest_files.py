@@ -13,11 +13,21 @@ from rp_tui.services.backtest import BacktestReport
 from rp_tui.state.storage import atomic_write_files, json_text, output_error
 
 
+def _cell(value) -> str:
+    """A CSV cell: dates as ISO, numbers with 10 significant digits (no float noise such as
+    1.6300000000000001), text as is."""
+    if isinstance(value, np.datetime64):
+        return str(value)
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.10g}"
+    return str(value)
+
+
 def _csv(header: list[str], rows) -> str:
     buffer = StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([str(v) if isinstance(v, np.datetime64) else v for v in row] for row in rows)
+    writer.writerows([_cell(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 

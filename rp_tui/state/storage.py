@@ -68,6 +68,7 @@ def atomic_write_files(files: dict[Path, str]) -> None:
             remove_stale_temp_files(path)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
+            os.fchmod(fd, _mode_for(path))  # mkstemp's 0600 would hide a report or config
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
@@ -80,6 +81,16 @@ def atomic_write_files(files: dict[Path, str]) -> None:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a replaced file keeps, or a new one gets under the user's umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_stale_temp_files(path: Path, older_than: float = STALE_AFTER_SECONDS) -> int:
