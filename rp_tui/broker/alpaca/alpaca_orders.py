@@ -116,8 +116,10 @@ class OrdersMixin:
         """The alpaca-py order request for ``[execution] order_type``: a DAY marketable
         limit ``limit_tolerance_bp`` past the bid/ask on Alpaca's price increment
         (``adaptive``, an IBKR algo, is sent as that limit), or a DAY market order whose
-        reference is the side's quote. Fractional quantities go as they are (Alpaca takes
-        them for fractionable assets). Without a quote the price is NaN (refused later)."""
+        reference is the side's quote. A fractional quantity always goes as a DAY market
+        order: Alpaca takes fractional shares of fractionable assets in market DAY orders
+        (alpaca.markets/support/how-can-i-pass-a-fractional-order, read 2026-12-01). Without
+        a quote the price is NaN (refused later)."""
         from alpaca.trading.enums import OrderSide, TimeInForce
         from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
@@ -129,7 +131,8 @@ class OrdersMixin:
             "client_order_id": order_ref,
         }
         side_price = quote.side_price(order.side)
-        if self.execution.order_type == "market":
+        whole = order.quantity == math.floor(order.quantity)
+        if self.execution.order_type == "market" or not whole:
             return PreparedOrder(order, order_ref, "MKT", side_price, MarketOrderRequest(**common))
         if not side_price > 0:
             return PreparedOrder(order, order_ref, "LMT", math.nan, None)

@@ -134,12 +134,13 @@ async def test_fractional_orders_go_as_they_are_and_a_non_fractionable_asset_ref
     for symbol, expected in (("GLD", "filled"), ("TLT", "rejected")):
         order = OrderRequest(symbol, "BUY", 2.5, quotes[symbol].price, "USD", 0.0)
         prepared = broker.prepare(order, quotes[symbol], f"rp-tui:f1:{symbol}")
+        assert prepared.order_type == "MKT", "fractional shares go as market DAY orders"
         ticket = await broker.place(prepared, "f1")
         await broker.wait([ticket], 1.0)
         outcome = broker.outcome(ticket)
         assert outcome.status == expected, outcome
     gld = next(o for o in fake.orders if o["symbol"] == "GLD")
-    assert gld["qty"] == gld["filled"] == 2.5
+    assert gld["qty"] == gld["filled"] == 2.5 and gld["type"] == "market"
     assert "not fractionable" in broker.outcome(ticket).message
 
 
