@@ -322,3 +322,16 @@ async def test_reconciliation_reads_back_an_order_whose_run_stopped_after_the_se
     assert (result["order_ref"], result["filled"], result["status"]) == (
         "rp-tui:monthly-2026-11.1:0", 5.0, "filled",
     )  # fmt: skip
+
+
+def test_the_command_line_rebalances_at_alpaca_and_a_rejection_exits_1(config, fake, capsys):
+    code = main(["rebalance", "--execute", "--yes", "--config", str(config), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["dry_run"] is False
+    assert [f["order_ref"] for f in doc["fills"]] == [o["client_order_id"] for o in fake.orders]
+    assert all(f["status"] == "filled" for f in doc["fills"])
+    fake.prices["SPY"] = 560.0  # drift again; GLD now refused by Alpaca
+    fake.reject["GLD"] = (403, 40310000, "insufficient buying power")
+    code = main(["rebalance", "--execute", "--yes", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert code == 1 and "insufficient buying power" in out
