@@ -252,7 +252,15 @@ async def _plan_and_send(
 
     portfolio, decision = session.portfolio, report.decision
     prefix = run_prefix(decision.key)
-    report.reconciliation = await reconcile(broker, prefix, log)
+    if hasattr(broker, "orders_by_ref"):
+        report.reconciliation = await reconcile(broker, prefix, log)
+    elif portfolio.schedule.execute:  # never send what cannot be checked against the broker
+        raise BrokerError(
+            f"the {broker.kind} broker cannot list its orders, so a scheduled run cannot "
+            "reconcile before sending; set [schedule] execute = false"
+        )
+    else:
+        report.reconciliation = Reconciliation()
     traded = report.reconciliation.traded
     snapshot = await broker.snapshot()
     targets = await targets_for(session, broker, snapshot)

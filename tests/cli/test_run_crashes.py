@@ -16,7 +16,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from rp_tui.services.schedule import Timetable, listing_calendar
 from rp_tui.state.trade_log import TradeLog
 from rp_tui.tws_emulator import OrderBehaviour, TwsEmulator, demo_scenario
 from tests.conftest import PORTFOLIO, REPO
+from tests.services.test_schedule import with_schedule
 
 # ``rp-tui ARGV`` with the clock at a given UTC timestamp (ticking from there)
 AT = (
@@ -45,13 +46,14 @@ def write_config(folder: Path, ibkr: bool) -> Path:
         text = text.replace('kind = "demo"', 'kind = "ibkr"')
         text = text.replace("read_only = true", "read_only = false")
     path = folder / "portfolio.toml"
-    path.write_text(text + "\n[schedule]\nexecute = true\n")
+    path.write_text(with_schedule(text, "execute = true"))
     return path
 
 
-def ibkr_scenario():
-    """The emulator's paper account, MTUM and QUAL overweight: the plan sells, then buys."""
-    scenario = demo_scenario()
+def ibkr_scenario(end: date | None = None):
+    """The emulator's paper account, MTUM and QUAL overweight: the plan sells, then buys;
+    daily bars up to ``end`` (default yesterday)."""
+    scenario = demo_scenario(end)
     for position in scenario.positions:
         if position.symbol in ("MTUM", "QUAL"):
             position.quantity = 150

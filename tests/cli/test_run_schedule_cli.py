@@ -16,6 +16,7 @@ from crontab import CronTab
 from rp_tui.cli.main import main
 from rp_tui.state.trade_log import TradeLog
 from tests.conftest import PORTFOLIO
+from tests.services.test_schedule import with_schedule
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,7 @@ def config(tmp_path: Path, schedule: str = "", london=()) -> Path:
         tail = tail.replace('primary_exchange = "BATS"', 'primary_exchange = "LSEETF"', 1)
         text = f'{head}symbol = "{symbol}"{tail}'
     path = tmp_path / "portfolio.toml"
-    path.write_text(text + f"\n[schedule]\n{schedule}\n")
+    path.write_text(with_schedule(text, schedule))
     return path
 
 

@@ -20,13 +20,23 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def with_schedule(text: str, body: str) -> str:
+    """``text`` (a portfolio file) with its ``[schedule]`` table, if any, replaced by
+    ``body`` under a new one at the end."""
+    start = text.find("\n[schedule]\n")
+    if start >= 0:
+        end = text.find("\n[", start + 1)
+        text = text[:start] + (text[end:] if end >= 0 else "\n")
+    return text + f"\n[schedule]\n{body}\n"
+
+
 def portfolio(tmp_path: Path, frequency="monthly", anchor="last", calendar="", schedule=""):
     text = PORTFOLIO.read_text()
     for key, value in (("frequency", frequency), ("anchor", anchor), ("calendar", calendar)):
         old = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
         text = text.replace(old, f'{key} = "{value}"', 1)
     path = tmp_path / "portfolio.toml"
-    path.write_text(text + f"\n[schedule]\n{schedule}\n")
+    path.write_text(with_schedule(text, schedule))
     return load_portfolio(path)
 
 

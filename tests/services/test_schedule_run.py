@@ -25,6 +25,7 @@ from rp_tui.state.run_log import read_run_log
 from rp_tui.state.trade_log import TradeLog
 from rp_tui.state.trading_state import write_trading_state
 from tests.conftest import PORTFOLIO
+from tests.services.test_schedule import with_schedule
 
 
 def utc(text: str) -> datetime:
@@ -47,7 +48,7 @@ def config(tmp_path: Path, schedule: str = "execute = true", london=(), **policy
         old = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
         text = text.replace(old, f"{key} = {value}", 1)
     path = tmp_path / "portfolio.toml"
-    path.write_text(text + f"\n[schedule]\n{schedule}\n")
+    path.write_text(with_schedule(text, schedule))
     return path
 
 
