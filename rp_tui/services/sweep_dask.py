@@ -7,6 +7,10 @@ a cluster started here, stops its workers before the exception goes on.
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
 from collections.abc import Callable
 
 
@@ -30,6 +34,8 @@ def run_on_dask(
     Raises:
         UserError: Dask distributed is not installed.
     """
+    if scheduler == "local":  # Dask's own log lines are not the sweep's output
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
@@ -44,13 +50,22 @@ def run_on_dask(
 
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        # workers started while Ctrl+C is ignored keep ignoring it: the terminal's SIGINT
+        # reaches only this process, which cancels the work and closes the cluster
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, previous)
     client = Client(cluster if cluster is not None else scheduler)
     futures: list = []
     try:
