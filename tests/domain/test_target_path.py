@@ -1,0 +1,75 @@
+"""A backtest replayed on its precomputed target path equals the one that allocates as it goes
+(the same warm-started allocator called in the same order), bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rp_tui.domain.allocation import erc_weights
+from rp_tui.domain.fee_model import FeeSchedule, FeeTable
+from rp_tui.domain.rebalance import RebalanceRules
+from rp_tui.domain.replay import BacktestCancelled, BacktestError, BacktestSpec, run_backtest
+from rp_tui.domain.returns import sample_covariance, simple_returns
+from rp_tui.domain.target_path import compute_path, rebalance_rows
+from rp_tui.inputs.bundled_data import FACTOR_ETFS
+from rp_tui.inputs.prices import load_prices
+
+US_FIXED = FeeSchedule(
+    key="us", name="us", currency="USD", per_share=0.005, minimum=1.0, max_rate_of_value=0.01
+)
+
+
+def warm_erc():
+    last = [None]
+
+    def allocate(window):
+        cov = sample_covariance(window)
+        last[0] = erc_weights(cov, start=last[0])
+        return last[0], cov
+
+    return allocate
+
+
+@pytest.fixture(scope="module")
+def history():
+    return load_prices(bundled=FACTOR_ETFS)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        RebalanceRules(band=0.01, cash_buffer=0.01),
+        RebalanceRules(whole_shares=False),
+        RebalanceRules(skip_uneconomic=True, mode="buy-only"),
+    ],
+)
+def test_path_replay_equals_allocating_as_it_goes(history, rules):
+    spec = BacktestSpec(126, "monthly", rules, 50_000.0, contribution=500.0)
+    fees = FeeTable([US_FIXED] * 5)
+    lazy = run_backtest(history.dates, history.closes, fees, spec, warm_erc())
+    rows = rebalance_rows(history.dates, "monthly", 126)
+    path = compute_path(simple_returns(history.closes), history.dates, rows, 126, warm_erc())
+    replayed = run_backtest(history.dates, history.closes, fees, spec, None, path=path)
+    for name in ("equity", "growth", "target_weights", "holdings_after", "cash_after"):
+        assert np.array_equal(getattr(lazy, name), getattr(replayed, name)), name
+    assert np.array_equal(lazy.trades.quantities, replayed.trades.quantities)
+    assert lazy.stats == replayed.stats and lazy.fees_paid == replayed.fees_paid
+
+
+def test_path_errors_name_the_date_and_cancel(history):
+    rows = rebalance_rows(history.dates, "monthly", 126)
+    returns = simple_returns(history.closes)
+
+    def failing(window):
+        raise ValueError("singular")
+
+    with pytest.raises(BacktestError, match=f"allocation failed on {history.dates[rows[0]]}"):
+        compute_path(returns, history.dates, rows, 126, failing)
+    with pytest.raises(BacktestCancelled):
+        compute_path(returns, history.dates, rows, 126, warm_erc(), cancelled=lambda: True)
+    seen = []
+    compute_path(returns, history.dates, rows[:4], 126, warm_erc(), seen.append)
+    assert seen == [0.25, 0.5, 0.75, 1.0]
+    with pytest.raises(BacktestError, match="no monthly period end with 5000 returns"):
+        rebalance_rows(history.dates, "monthly", 5000)
