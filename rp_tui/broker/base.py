@@ -164,6 +164,10 @@ class TradingAccess:
         allow_live: ``[broker] allow_live``.
         where: the venue in words, for messages (``IBKR through 127.0.0.1:7497``).
         name: its short name (``IBKR``, ``the demo account``).
+        read_only_reason: why the broker cannot trade, when no setting can change it (a
+            statement); "" means ``[broker] read_only`` decides.
+        fractional: the broker takes fractional-share orders (Alpaca, the demo; not IBKR's
+            API for most ETFs).
     """
 
     account: str
@@ -173,6 +177,8 @@ class TradingAccess:
     allow_live: bool
     where: str
     name: str
+    read_only_reason: str = ""
+    fractional: bool = False
 
 
 @dataclass(frozen=True)

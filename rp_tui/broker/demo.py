@@ -246,7 +246,14 @@ class DemoBroker:
     def access(self) -> TradingAccess:
         """The demo account: always connected, never read-only, never a live account."""
         return TradingAccess(
-            self.account, False, True, False, False, "the demo account", "the demo account"
+            self.account,
+            False,
+            True,
+            False,
+            False,
+            "the demo account",
+            "the demo account",
+            fractional=True,
         )
 
     async def prepare_run(self, symbols: Sequence[str]) -> None:

@@ -219,6 +219,10 @@ class FlexBroker:
             allow_live=False,
             where=f"an IBKR Flex statement ({self.source}; read-only)",
             name="IBKR Flex statement (read-only)",
+            read_only_reason=(
+                "an IBKR Flex statement only reports the account: nothing was sent; to trade, "
+                'use [broker] kind = "ibkr" (TWS / IB Gateway) or "alpaca"'
+            ),
         )
 
     async def prepare_run(self, symbols: Sequence[str]) -> None:

@@ -64,7 +64,11 @@ class OrderCheck:
 
 
 def check_orders(
-    orders: Sequence[OrderCheck], nav: float, limits: SafetyLimits, state: TradingState
+    orders: Sequence[OrderCheck],
+    nav: float,
+    limits: SafetyLimits,
+    state: TradingState,
+    whole_shares: bool = True,
 ) -> list[str]:
     """Every reason to refuse ``orders`` (empty when they may be sent).
 
@@ -73,6 +77,8 @@ def check_orders(
         nav: NAV in base currency; unknown (NaN) or ≤ 0 refuses every order.
         limits: caps and the price band.
         state: the trading state; HALTED refuses all, REDUCING refuses buys.
+        whole_shares: refuse fractional quantities (False: a broker taking fractional
+            orders under ``[rebalancing] fractional``; quantities must still be > 0).
 
     Returns:
         One message per violation, each naming the symbol and the limit.
@@ -86,7 +92,9 @@ def check_orders(
         name = f"{o.side} {o.quantity:g} {o.symbol}"
         if state is TradingState.REDUCING and o.side == "BUY":
             problems.append(f"{name}: trading state is REDUCING, only sells are allowed")
-        if not (o.quantity > 0 and o.quantity == math.floor(o.quantity)):
+        if not o.quantity > 0:
+            problems.append(f"{name}: quantity must be a positive number of shares")
+        elif whole_shares and o.quantity != math.floor(o.quantity):
             problems.append(f"{name}: quantity must be a positive whole number of shares")
         if o.quantity > limits.max_order_shares:
             problems.append(f"{name}: more than max_order_shares = {limits.max_order_shares:g}")

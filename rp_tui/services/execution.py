@@ -82,6 +82,7 @@ async def execute_plan(
         run_id=run_id,
         buy_budget=plan.buy_budget,
         typed_confirmation=typed_confirmation,
+        fractional=plan.policy.fractional,
     )
     if plan.cash_flow < 0 and move_cash is not None:
         move_cash(plan.cash_flow, "withdrawal")

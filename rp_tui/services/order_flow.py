@@ -56,6 +56,7 @@ async def execute_orders(
     run_id: str = "",
     buy_budget: float | None = None,
     typed_confirmation: str = "",
+    fractional: bool = False,
 ) -> list[Fill]:
     """Send confirmed ``orders`` through ``broker`` under every guard (module docstring).
 
@@ -66,6 +67,8 @@ async def execute_orders(
         buy_budget: base-currency cash buys may spend before sale proceeds; ``None`` sends
             the buys as given (no resizing).
         typed_confirmation: the account id a live account needs typed.
+        fractional: the orders may hold fractional shares (``[rebalancing] fractional``);
+            refused by a broker that takes whole shares only.
 
     Returns:
         One :class:`Fill` per order, sells first (statuses ``filled``, ``partial``,
@@ -77,7 +80,8 @@ async def execute_orders(
     """
     run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     run = Run(broker, run_id)
-    state = _guard(run, typed_confirmation)
+    state = _guard(run, typed_confirmation, fractional)
+    run.whole_shares = not fractional
     ordered = sorted(orders, key=lambda o: o.side != "SELL")
     legs = [Leg(o, f"rp-tui:{run_id}:{i}") for i, o in enumerate(ordered)]
     to_send = legs
@@ -116,11 +120,13 @@ async def execute_orders(
     return [run.fills[leg.ref] for leg in legs]
 
 
-def _guard(run: Run, typed_confirmation: str) -> TradingState:
+def _guard(run: Run, typed_confirmation: str, fractional: bool) -> TradingState:
     """Refuse the whole run (logged) or return the trading state it starts in."""
     access = run.broker.access()
     reason = ""
-    if access.read_only:
+    if access.read_only_reason:
+        reason = access.read_only_reason
+    elif access.read_only:
         reason = "connected read-only: set [broker] read_only = false in portfolio.toml to trade"
     elif not access.connected:
         reason = f"not connected to {access.where}: nothing was sent"
@@ -131,6 +137,11 @@ def _guard(run: Run, typed_confirmation: str) -> TradingState:
         )
     elif access.live and typed_confirmation != access.account:
         reason = f"live account {access.account}: type its id to confirm"
+    elif fractional and not access.fractional:
+        reason = (
+            f"{access.name} takes whole shares only through its API: set [rebalancing] "
+            "fractional = false; nothing was sent"
+        )
     if reason:
         raise run.refuse([reason], reason)
     try:
@@ -166,7 +177,7 @@ async def _check(run: Run, legs: list[Leg], state: TradingState) -> None:
                 now - leg.quote.received,
             )
         )
-    problems = check_orders(checks, broker.nav(), broker.limits, state)
+    problems = check_orders(checks, broker.nav(), broker.limits, state, run.whole_shares)
     if problems:
         raise run.refuse(problems, "orders refused, nothing was sent:\n  " + "\n  ".join(problems))
 
@@ -234,7 +245,7 @@ def _resize(run: Run, buys: list[Leg], table: FeeTable, budget: float) -> list[L
     wanted = np.array([leg.order.quantity for leg in buys])
     prices = np.array([leg.prepared.price for leg in buys])
     fx = np.array([broker.fx(leg.order.currency) for leg in buys])
-    fitted = fit_buys(wanted, prices, fx, table, budget, True)
+    fitted = fit_buys(wanted, prices, fx, table, budget, run.whole_shares)
     commissions = table.commission(fitted, prices)
     kept = []
     for leg, quantity, commission in zip(buys, fitted, commissions, strict=True):

@@ -39,6 +39,7 @@ class Run:
         self.broker, self.run_id, self.log = broker, run_id, broker.log
         self.fills: dict[str, Fill] = {}
         self.stopped = ""  # why nothing more is sent in this run
+        self.whole_shares = True  # False: [rebalancing] fractional on a broker that takes it
 
     def refuse(self, reasons: Sequence[str], message: str) -> BrokerError:
         """Log a refusal of the whole run (nothing was sent) and the error to raise."""

@@ -113,8 +113,9 @@ async def risk_report(
     targets = await targets_for(session, broker, snapshot)
     report(2, "risk decomposition")
     plan = plan_from_snapshot(session, snapshot, targets)
-    current = np.array([p.weight for p in plan.positions])
-    target = np.array([p.target for p in plan.positions])
+    held = [p for p in plan.positions if p.in_portfolio]  # the covariance covers these only
+    current = np.array([p.weight for p in held])
+    target = np.array([p.target for p in held])
     if not current.any():
         current = target  # an empty account: its risk is the targets'
     report(3, f"VaR / CVaR: Monte Carlo {paths:,} paths x 21 days")

@@ -76,11 +76,13 @@ def test_paper_accounts_start_with_du():
 
 
 def test_zero_or_fractional_shares_are_refused_and_one_share_is_fine():
-    for quantity in (0.0, -1.0, 2.5):
+    for quantity, needle in ((0.0, "positive number"), (-1.0, "positive number"), (2.5, "whole")):
         problems = check_orders(
             [order(quantity=quantity)], 1e5, SafetyLimits(), TradingState.ACTIVE
         )
-        assert any("positive whole number" in p for p in problems), quantity
+        assert any(needle in p for p in problems), quantity
+    fractional = order(quantity=2.5, notional=250.0)
+    assert check_orders([fractional], 1e5, SafetyLimits(), TradingState.ACTIVE, False) == []
     assert check_orders([order(quantity=1.0)], 1e5, SafetyLimits(), TradingState.ACTIVE) == []
 
 

@@ -98,6 +98,7 @@ class OrdersMixin:
             allow_live=self.settings.allow_live,
             where=f"Alpaca {'paper' if paper else 'LIVE'} through {self.link.where}",
             name="Alpaca",
+            fractional=True,
         )
 
     def buy_fees(self, symbols: Sequence[str]) -> FeeTable:

@@ -287,12 +287,10 @@ async def test_a_new_asset_is_accepted_only_if_alpaca_trades_it(config, fake):
     assert broker.access().connected
 
 
-async def test_a_fractional_plan_is_sized_but_the_shared_checks_send_whole_shares_only(
-    tmp_path, fake
-):
-    """``[rebalancing] fractional = true`` plans fractional orders on Alpaca (which takes
-    them: see the primitive test above); the shared pre-trade checks still require whole
-    shares for every broker, so such a run is refused whole and nothing leaves."""
+async def test_a_fractional_plan_is_sent_in_fractions_to_alpaca(tmp_path, fake):
+    """``[rebalancing] fractional = true`` plans fractional orders and Alpaca, which takes
+    them, is sent them through the shared path (its checks allow fractions only for a
+    broker that says it takes them)."""
     path = tmp_path / "p.toml"
     text = portfolio_text(fake.url).replace(
         "cash_buffer = 0.01\n", "cash_buffer = 0.01\nfractional = true\n"
@@ -301,9 +299,9 @@ async def test_a_fractional_plan_is_sized_but_the_shared_checks_send_whole_share
     session, broker = broker_for(path)
     plan = await build_plan(session, broker)
     assert any(o.quantity != int(o.quantity) for o in plan.orders)
-    with pytest.raises(BrokerError, match="whole number of shares"):
-        await execute_plan(broker, plan, run_id="fr1")
-    assert fake.posts == 0
+    fills = await execute_plan(broker, plan, run_id="fr1")
+    assert fake.posts == len(plan.orders)
+    assert any(f.quantity != int(f.quantity) for f in fills if f.status == "filled")
 
 
 async def test_reconciliation_reads_back_an_order_whose_run_stopped_after_the_send(config, fake):

@@ -15,3 +15,14 @@ async def test_a_deposit_not_in_the_account_is_refused(session, connect, emulato
     with pytest.raises(BrokerError, match=r"deposit of 5,000\.00 .* does not hold yet"):
         await execute_plan(broker, plan)
     assert In.PLACE_ORDER not in emulator.received_ids()
+
+
+async def test_fractional_orders_are_refused_by_ibkr_whole(session, connect, emulator, tmp_path):
+    from rp_tui.services.policy import PolicyOverrides
+
+    broker = connect()
+    plan = await build_plan(session, broker, overrides=PolicyOverrides(fractional=True))
+    assert any(o.quantity != int(o.quantity) for o in plan.orders)
+    with pytest.raises(BrokerError, match="takes whole shares only"):
+        await execute_plan(broker, plan)
+    assert In.PLACE_ORDER not in emulator.received_ids()
