@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+
+from rp_tui.errors import UserError
 
 _BROKER_FLAGS = ("broker", "host", "port", "client_id", "confirm_live", "prices")
 
@@ -98,7 +101,8 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
     options = []
     for name in _BROKER_FLAGS:
         value = getattr(args, name, None)
-        if value is not None:
+        if value is not None:  # cron starts in the home folder: a file by its full path
+            value = Path(value).resolve() if name == "prices" else value
             options += [f"--{name.replace('_', '-')}", str(value)]
     return options
 
@@ -110,6 +114,8 @@ def _show(args: argparse.Namespace, portfolio, entries: bool = True) -> dict:
     from rp_tui.services.schedule_status import schedule_status
 
     status = schedule_status(portfolio)
+    if status.problem:
+        raise UserError(status.problem)
     if args.systemd:
         where, name, _ = inst.systemd_units(portfolio.path, None)
         installed = [str(where / f"{name}.timer")] if (where / f"{name}.timer").exists() else []

@@ -178,8 +178,19 @@ def _window(s: TradingSession, after: timedelta, margin: timedelta, portfolio) -
             f"{margin.total_seconds() / 60:g} minutes before the close (the closing auction, "
             f"then 2 x [execution] fill_timeout); use at most {max(largest, 0)}",
             key="schedule.minutes_after_open",
+            line=_line(portfolio.path, "schedule.minutes_after_open"),
         )
     return Window(s.mic, s.day, start, end, s.close, s.early_close)
+
+
+def _line(path, key: str) -> int | None:
+    """The line of ``key`` in the portfolio file, for the message (None when unreadable)."""
+    from rp_tui.inputs.toml_reader import locate
+
+    try:
+        return locate(path.read_text("utf-8"), key)
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def periods(portfolio: Portfolio, found: Sequence[Window]) -> list[Period]:

@@ -135,11 +135,12 @@ def _crontab(crontab_file: str | None):
 
 def install_cron(portfolio: Portfolio, options: list[str], crontab_file: str | None = None):
     """Write (or replace) this portfolio's crontab entries. Returns the lines written."""
+    wanted = firings(portfolio)  # a schedule that cannot run is refused before any edit
     tab, path = _crontab(crontab_file)
     tag = marker(portfolio.path)
     tab.remove_all(comment=tag)
     command = run_command(portfolio.path, options)
-    for firing in firings(portfolio):
+    for firing in wanted:
         job = tab.new(command=command, comment=tag)
         job.setall(firing.cron())
     _write(tab, path)
@@ -185,6 +186,7 @@ def install_systemd(portfolio: Portfolio, options: list[str], folder: str | None
     """Write a systemd user service and timer (``OnCalendar=`` in each exchange's own zone,
     ``Persistent=true``) and, in the real user folder, enable the timer. Returns the
     files written and what was done (or is left to do) with ``systemctl``."""
+    calendars = "".join(f"OnCalendar={f.on_calendar()}\n" for f in firings(portfolio, True))
     where, name, real = systemd_units(portfolio.path, folder)
     where.mkdir(parents=True, exist_ok=True)
     command = run_command(portfolio.path, options)
@@ -192,7 +194,6 @@ def install_systemd(portfolio: Portfolio, options: list[str], folder: str | None
         f"[Unit]\nDescription=rp-tui scheduled run of {portfolio.path.resolve()}\n\n"
         f"[Service]\nType=oneshot\nExecStart=/bin/sh -c {shlex.quote(command)}\n"
     )
-    calendars = "".join(f"OnCalendar={f.on_calendar()}\n" for f in firings(portfolio, True))
     timer = (
         f"[Unit]\nDescription=rp-tui scheduled run of {portfolio.path.resolve()}\n\n"
         f"[Timer]\n{calendars}Persistent=true\n\n[Install]\nWantedBy=timers.target\n"

@@ -150,3 +150,14 @@ def test_a_schedule_that_would_run_into_an_early_close_exits_2(tmp_path, capsys)
     assert not TradeLog().read(events=("intent", "run_started"))
     (record,) = TradeLog().read(events=("scheduled_run",))
     assert record["outcome"] == "error"
+
+
+def test_install_refuses_a_schedule_that_cannot_run_before_touching_the_crontab(
+    tmp_path, targets, capsys
+):
+    path = config(tmp_path, "minutes_after_open = 250")
+    assert rp_tui("2026-11-02 15:00", "schedule", "install", "--config", str(path)) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "schedule.minutes_after_open" in err
+    assert not targets[0].exists()
+    assert rp_tui("2026-11-02 15:00", "schedule", "show", "--config", str(path)) == 2
