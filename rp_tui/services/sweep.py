@@ -273,7 +273,9 @@ def run_sweep(
     if scheduler:
         from rp_tui.services.sweep_dask import run_on_dask
 
-        return run_on_dask(points, config, prices, options, workers, scheduler, progress)
+        return run_on_dask(
+            points, run_chunk, chunks, config, prices, options, workers, scheduler, progress
+        )
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     total, rows = len(points), []

@@ -1,8 +1,10 @@
 """A sweep on Dask distributed: a scheduler's address, or a ``LocalCluster`` started here.
 
-Chunks of points (:func:`rp_tui.services.sweep.chunks`) are submitted as tasks; rows come
-back as chunks finish. Ctrl+C (``KeyboardInterrupt``) cancels what is still pending and, for
-a cluster started here, stops its workers before the exception goes on.
+Chunks of points (``split``: :func:`rp_tui.services.sweep.chunks`) are submitted as tasks
+(``task``: :func:`rp_tui.services.sweep.run_chunk`, passed in so that this module imports
+nothing of the sweep's); rows come back as chunks finish. Ctrl+C (``KeyboardInterrupt``)
+cancels what is still pending and, for a cluster started here, stops its workers before the
+exception goes on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable
 
 def run_on_dask(
     points: list,
+    task: Callable[..., list[dict]],
+    split: Callable[[list, int], list[list]],
     config: str,
     prices: str | None,
     options,
@@ -23,10 +27,11 @@ def run_on_dask(
     scheduler: str,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
-    """Run :func:`rp_tui.services.sweep.run_chunk` over the points' chunks on Dask.
+    """Run ``task(chunk, config, prices, options)`` over ``split(points, threads)`` on Dask.
 
     Args:
         points, config, prices, options: as :func:`rp_tui.services.sweep.run_sweep`.
+        task: runs one chunk (``run_chunk``); split: cuts the points into chunks (``chunks``).
         workers: worker processes of a ``LocalCluster`` (``scheduler == "local"``).
         scheduler: ``"local"`` or a scheduler address (``tcp://host:port``).
         progress: called with (points done, total) as chunks finish.
@@ -46,8 +51,6 @@ def run_on_dask(
             f"({exc.name or 'distributed'} is missing); run `pip install distributed`, "
             "or leave out --scheduler to use this machine's cores"
         ) from None
-    from rp_tui.services.sweep import chunks, run_chunk
-
     cluster = None
     if scheduler == "local":
         logging.getLogger("distributed").setLevel(logging.ERROR)
@@ -71,8 +74,8 @@ def run_on_dask(
     try:
         threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values())
         futures = [
-            client.submit(run_chunk, chunk, config, prices, options, pure=False)
-            for chunk in chunks(points, max(threads, 1))
+            client.submit(task, chunk, config, prices, options, pure=False)
+            for chunk in split(points, max(threads, 1))
         ]
         rows: list[dict] = []
         for future in as_completed(futures):
