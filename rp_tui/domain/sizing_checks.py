@@ -16,9 +16,11 @@ from functools import cached_property
 import numpy as np
 
 from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.share_fitting import water_fill
 
 _MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
 _CASH_EPS = 1e-6  # base currency: float noise, not money
+_SHARE_EPS = 1e-9  # 24.9999999 shares is 25
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,45 @@ def spend_leftovers(
     return signed, cash
 
 
+def fill_deficits(
+    signed: np.ndarray,
+    account: Account,
+    floor: float,
+    allowed: np.ndarray,
+    acceptable: Callable[[np.ndarray], np.ndarray],
+    cash: float,
+) -> tuple[np.ndarray, float]:
+    """Spend the cash above ``floor`` on the assets below their target value in one step,
+    largest deficits first (:func:`~rp_tui.domain.share_fitting.water_fill`), in whole
+    shares that stay within each deficit; kept only if it brings the account closer to
+    target and every fee still fits. Cheap shares would otherwise need one step each in
+    :func:`spend_leftovers`, which then only tops up what rounding leaves.
+
+    Args and returns: as :func:`spend_leftovers`.
+    """
+    spare = cash - floor
+    values = (account.held + signed) * account.unit_values
+    deficit = np.where(allowed & (signed >= 0), account.target_values - values, 0.0)
+    deficit = np.maximum(deficit, 0.0)
+    if spare <= 0 or not deficit.any():
+        return signed, cash
+    unit_cost = account.buy_prices * account.fx
+    extra = np.floor(water_fill(deficit, spare) / unit_cost + _SHARE_EPS)
+    trial = signed + extra
+    trial_cash = account.cash_after(trial)
+    while trial_cash < floor - _CASH_EPS and extra.any():  # the commissions must fit too
+        largest = int(np.argmax(extra * unit_cost))
+        extra[largest] -= 1.0
+        trial = signed + extra
+        trial_cash = account.cash_after(trial)
+    added = extra > 0
+    if not added.any() or not acceptable(trial)[added].all():
+        return signed, cash
+    if account.distance(trial, trial_cash) < account.distance(signed, cash):
+        return trial, trial_cash
+    return signed, cash
+
+
 def _spend_one_share_at_a_time(
     signed: np.ndarray,
     account: Account,
@@ -265,6 +306,7 @@ def finish_orders(
     """
     cash = account.cash_after(signed)
     if top_up is not None:
+        signed, cash = fill_deficits(signed, account, reserve, top_up, acceptable, cash)
         signed, cash = spend_leftovers(signed, account, reserve, top_up, acceptable, cash)
     signed, cash = keep_cash_floor(signed, account, reserve, cash)
     if signed.any() and account.distance(signed, cash) > account.hold_distance + 1e-12:

@@ -160,3 +160,19 @@ def test_never_further_from_target_and_never_below_the_buffer(account):
     assert plan.cash_after == pytest.approx(
         cash - ((q * plan.fill_prices + plan.commissions) * fx).sum() - plan.fx_commission
     )
+
+
+def test_proceeds_of_cheap_shares_do_not_sit_idle():
+    # 20 assets at USD 0.50 (early split-adjusted prices); one is 3 pp over target (band 2 pp):
+    # its sale funds the 19 slightly underweight assets, which need thousands of shares
+    n = 20
+    prices = np.full(n, 0.5)
+    weights = np.full(n, 1 / n)
+    weights[0] += 0.03
+    weights[1:] -= 0.03 / (n - 1)
+    held = np.floor(weights * 1_000_000 / prices)
+    plan = plan_rebalance(
+        held, prices, 0.0, np.full(n, 1 / n), RebalanceRules(band=0.02), FeeTable([US_FIXED] * n)
+    )
+    assert plan.quantities[0] < 0 and (plan.quantities[1:] > 0).sum() >= 10
+    assert plan.cash_after < 0.001 * plan.nav  # not the 3 % the sale raised
