@@ -28,13 +28,18 @@ TARGETS = {
     ],
     "rp_tui/domain/share_fitting.py": [
         "tests/domain/test_rebalance.py",
+        "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
     ],
     "rp_tui/domain/sizing_checks.py": [
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
     ],
-    "rp_tui/domain/fee_model.py": ["tests/domain/test_fee_model.py"],
+    "rp_tui/domain/fee_model.py": [
+        "tests/domain/test_fee_model.py",
+        "tests/domain/test_fee_examples.py",
+        "tests/domain/test_fee_conversion.py",
+    ],
     "rp_tui/domain/safety.py": ["tests/domain/test_safety.py"],
     "rp_tui/domain/allocation.py": ["tests/domain/test_allocation.py"],
 }

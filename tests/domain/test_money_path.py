@@ -134,3 +134,87 @@ def test_targets_are_the_weights_less_the_buffer_and_drift_is_measured_against_t
     assert plan.targets.tolist() == pytest.approx([0.54, 0.36])
     assert plan.drift.tolist() == pytest.approx([-0.04, 0.14])
     assert plan.weights.tolist() == pytest.approx([0.5, 0.5]) and plan.nav == 10_000.0
+
+
+# -- share fitting, pinned case by case (mutation testing found these unpinned) ----------
+
+
+def test_fit_buys_values_foreign_listings_in_base_currency():
+    free = FeeTable([NO_FEES])
+    # 10 shares at 100 in a currency worth 2 base units cost 2,000: half fits 1,000
+    bought = fit_buys(np.array([10.0]), np.array([100.0]), np.array([2.0]), free, 1_000.0, True)
+    assert bought.tolist() == [5.0]
+
+
+def test_fit_buys_spends_a_budget_of_one_and_refuses_none():
+    free = FeeTable([NO_FEES])
+    assert fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, 1.0, True).tolist() == [2.0]
+    assert not fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, 0.0, True).any()
+    assert not fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, -5.0, False).any()
+
+
+def test_fit_buys_in_fractions_fills_the_budget_without_exceeding_it():
+    free = FeeTable([NO_FEES, NO_FEES])
+    wanted = np.array([10.0, 4.0])
+    prices = np.array([100.0, 25.0])
+    bought = fit_buys(wanted, prices, np.ones(2), free, 550.0, False)
+    cost = float((bought * prices).sum())
+    assert cost <= 550.0 and cost == pytest.approx(550.0, rel=1e-9)
+    assert bought.tolist() == pytest.approx([10.0 * 550 / 1100, 4.0 * 550 / 1100], rel=1e-9)
+    assert wanted.tolist() == [10.0, 4.0], "the caller's array is left alone"
+
+
+def test_fit_buys_drops_the_buy_whose_minimum_commission_cannot_fit():
+    lse = FeeSchedule(key="lse", name="lse", currency="GBP", rate_of_value=0.0005, minimum=3.0)
+    fees = FeeTable([lse, NO_FEES])
+    # the GBP 3 minimum can never fit a 2.5 budget: that buy goes first (it is the largest)
+    bought = fit_buys(
+        np.array([10.0, 1.0]), np.array([10.0, 20.0]), np.array([1.0, 0.5]), fees, 2.5, False
+    )
+    assert bought[0] == 0.0 and bought[1] > 0.0
+    assert float((bought * [10.0, 20.0] * [1.0, 0.5]).sum()) <= 2.5
+
+
+def test_fit_buys_exact_budget_is_kept_whole():
+    free = FeeTable([NO_FEES])
+    assert fit_buys(
+        np.array([10.0]), np.array([100.0]), np.ones(1), free, 1000.0, True
+    ).tolist() == [10.0]
+
+
+def test_raise_in_full_sells_the_furthest_above_target_first():
+    from rp_tui.domain.share_fitting import raise_in_full
+
+    held = np.array([10.0, 10.0, 0.0, 10.0])
+    prices, fx = np.array([10.0, 20.0, 5.0, 10.0]), np.array([1.0, 2.0, 1.0, 1.0])
+    values = held * prices * fx  # 100, 400, 0, 100
+    targets = np.array([50.0, 300.0, 0.0, 0.0])  # the last is frozen (not allowed)
+    allowed = np.array([True, True, True, False])
+    free = FeeTable([NO_FEES] * 4)
+    sells = raise_in_full(np.zeros(4), held, values, targets, allowed, 150.0, 0.0, prices, fx, free)
+    # one share at a time from the most overweight: 1, 1, 0, 0, 0, 0 (tie: first), 1
+    assert sells.tolist() == [4.0, 3.0, 0.0, 0.0]
+    everything = raise_in_full(
+        np.zeros(4), held, values, targets, allowed, 1e9, 0.0, prices, fx, free
+    )
+    assert everything.tolist() == [10.0, 10.0, 0.0, 0.0], "never more than held, never frozen"
+    already = raise_in_full(
+        np.zeros(4), held, values, targets, allowed, 150.0, 150.0, prices, fx, free
+    )
+    assert not already.any(), "the reserve is already there"
+
+
+def test_raise_in_full_counts_the_sale_fees():
+    from rp_tui.domain.share_fitting import raise_in_full
+
+    taf = FeeSchedule(
+        key="t", name="t", currency="USD", per_share=0.005, minimum=1.0, sell_per_share=0.5
+    )
+    fees = FeeTable([taf])
+    held, prices, fx = np.array([10.0]), np.array([10.0]), np.ones(1)
+    # each share brings 10 less 0.5 regulatory fee, less a 1.00 minimum commission per order:
+    # 3 shares bring 30 - 1 - 1.5 = 27.5 < 28; 4 bring 40 - 1 - 2 = 37 ≥ 28
+    sells = raise_in_full(
+        np.zeros(1), held, held * prices, np.zeros(1), np.ones(1, bool), 28.0, 0.0, prices, fx, fees
+    )
+    assert sells.tolist() == [4.0]
