@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -9,6 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
@@ -27,6 +29,7 @@ from rp_tui.errors import UserError
 from rp_tui.services.backtest import BacktestOptions, BacktestReport, backtest
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
+from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot, WeightsPlot
 
 BENCHMARK = "Equal weight"
@@ -46,6 +49,29 @@ def return_style(value: float) -> str:
 
 METHOD_LABELS = {"erc": "ERC", "inverse-vol": "Inverse vol"}  # legend and column header
 RESTART_NOTE = "Edits to portfolio.toml take effect when rp-tui restarts."
+
+
+def data_notes(report: BacktestReport, broker_kind: str = "demo", own_prices: bool = False):
+    """``(label, text)`` of what the backtest ran on: the prices (and, with IBKR or Alpaca,
+    that they are not the broker's history), what those prices leave out, the fees."""
+    notes = [("Prices", report.data_source or "the session's price history")]
+    if broker_kind in ("ibkr", "alpaca") and not own_prices:
+        name = "IBKR" if broker_kind == "ibkr" else "Alpaca"
+        notes.append(("Not", f"{name}'s history: the backtest ran on these prices"))
+    if report.data_note:
+        notes.append(("Caveat", report.data_note))
+    if report.fee_note:
+        notes.append(("Fees", report.fee_note))
+    return notes
+
+
+def short_note(label: str, text: str) -> str:
+    """A note as the stats tab shows it beside the table: the fees' first sentence, the
+    prices without their licence."""
+    if label == "Fees":
+        head, dot, rest = text.partition(". ")
+        return head + "." if dot and rest else text
+    return re.sub(r",? \(?(from|see) .*$", "", text) if label == "Prices" else text
 
 
 def stats_rows(report: BacktestReport, currency: str) -> list[tuple[str, str, str]]:
@@ -98,7 +124,13 @@ class BacktestScreen(Screen):
         Binding("d", "tab('drawdown')", "Drawdown", show=False),
         Binding("a", "tab('annual')", "Annual", show=False),
         Binding("o", "tab('vol')", "Rolling vol", show=False),
+        Binding("f", "notes", "Prices & fees", show=False),
     ]
+    DEFAULT_CSS = """
+    #bt-stats-row { height: 1fr; }
+    #bt-stats-row #bt-stats { width: auto; max-width: 70%; }
+    #bt-notes { width: 1fr; height: 100%; overflow-y: auto; padding: 0 1; color: $text-muted; }
+    """
 
     def __init__(self, session: Session, options: BacktestOptions | None = None) -> None:
         super().__init__()
@@ -127,8 +159,9 @@ class BacktestScreen(Screen):
                 yield BarsPlot(id="bt-annual")
             with TabPane("Vol", id="vol"):
                 yield LinesPlot("percent", id="bt-vol")
-            with TabPane("Stats", id="stats"):
+            with TabPane("Stats", id="stats"), Horizontal(id="bt-stats-row"):
                 yield DataTable(id="bt-stats", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="bt-notes")
         yield Footer()
 
     def _describe(self) -> str:
@@ -227,6 +260,7 @@ class BacktestScreen(Screen):
         years, annual = period_returns(r.dates, r.growth, "Y")
         self.query_one(BarsPlot).show([str(y) for y in years], annual, "Annual returns")
         self._monthly(r)
+        self._notes(report)
         self.app.notify(f"Backtest finished: CAGR {fmt.percent(r.stats['cagr'])}", timeout=4)
         table = self.query_one("#bt-stats", DataTable)
         table.clear(columns=True)
@@ -237,6 +271,33 @@ class BacktestScreen(Screen):
             table.add_row(
                 Text(metric), Text(mine, justify="right"), Text(theirs, justify="right"), key=metric
             )
+
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        """What the shown backtest ran on (:func:`data_notes`); empty before it ends."""
+        if self.report is None:
+            return []
+        kind = getattr(self.app.broker, "kind", "demo")
+        return data_notes(self.report, kind, self.session.prices_path is not None)
+
+    def _notes(self, report: BacktestReport) -> None:
+        """Beside the statistics: the prices, their caveat, the fees (first sentence; ``f``
+        shows every note in full)."""
+        text = Text()
+        for label, note in self.notes:
+            text.append(f"{label}: " if label != "Not" else "Not ", style="bold")
+            text.append(short_note(label, note) + "\n")
+        text.append("f: in full", style="bold")
+        self.query_one("#bt-notes", Static).update(text)
+
+    def action_notes(self) -> None:
+        """Every note on the prices and fees, in full."""
+        if self.report is not None:
+            body = "\n\n".join(
+                f"{label}: {note}" if label != "Not" else f"Not {note}"
+                for label, note in self.notes
+            )
+            self.app.push_screen(NoticeScreen("What this backtest ran on", body))
 
     def _monthly(self, r: BacktestResult) -> None:
         """Monthly returns, a row per year, cells coloured by sign and size."""

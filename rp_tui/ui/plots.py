@@ -14,6 +14,8 @@ from textual.color import Color
 from textual.theme import Theme
 from textual_plotext import PlotextPlot
 
+from rp_tui.ui.chart_ticks import compact, date_ticks, linear_ticks, log_ticks, percent
+
 # Used after the theme's own colours when a chart has more series than the theme has hues.
 _EXTRA = [(0, 130, 200), (60, 180, 75), (230, 25, 75), (145, 30, 180), (70, 240, 240)]
 
@@ -30,22 +32,6 @@ def _date_strings(dates: np.ndarray) -> list[str]:
     return [str(d) for d in np.asarray(dates, dtype="datetime64[D]")]
 
 
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if not np.isfinite(low) or not np.isfinite(high) or high <= low:
-        return [float(low)]
-    return [float(v) for v in np.linspace(low, high, count)]
-
-
-def _compact(value: float) -> str:
-    """Axis label: ``95k``, ``1.2M``."""
-    size = abs(value)
-    if size >= 1e6:
-        return f"{value / 1e6:.1f}M"
-    if size >= 1e3:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:.0f}"
-
-
 class _ThemedPlot(PlotextPlot):
     """A plot that redraws its series whenever the app's theme changes."""
 
@@ -53,6 +39,18 @@ class _ThemedPlot(PlotextPlot):
         # PlotextPlot.on_mount (also dispatched) re-registers the canvas colours.
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
         self.replot()
+
+    def on_resize(self) -> None:
+        """Redraw: how many date ticks fit depends on the width."""
+        self.replot()
+
+    def date_axis(self, dates: Sequence[str]) -> None:
+        """Ticks on regular years (or evenly spaced dates over a short span), as many as
+        the width shows without crowding."""
+        count = max(2, (self.size.width - 8) // 10) if self.size.width else 6
+        ticks = date_ticks(np.array(dates, dtype="datetime64[D]"), count)
+        if ticks:
+            self.plt.xticks([t for t, _ in ticks], [label for _, label in ticks])
 
     def replot(self) -> None:
         """Clear and draw again with the current theme's colours."""
@@ -103,18 +101,22 @@ class WeightsPlot(_ThemedPlot):
                 marker="braille",
                 fillx=self.stacked,
             )
-        low = 0.0 if self.stacked else float(series.min() * 100)
-        ticks = _ticks(low, float(series.max() * 100))
-        plt.yticks(ticks, [f"{t:.0f}%" for t in ticks])
+        # stacked: the axis starts at 0 % (on the lowest row, clear of the date labels)
+        low = 0.0 if self.stacked else float(series.min())
+        high = max(float(series.max()), low + 0.01)
+        ticks = linear_ticks(low, high)
+        plt.ylim(low * 100, high * 100)
+        plt.yticks([t * 100 for t in ticks], [percent(t) for t in ticks])
+        self.date_axis(self._dates)
         plt.title("Target weights at each rebalance" + (", stacked" if self.stacked else ""))
 
 
 def _format_ticks(ticks: list[float], kind: str) -> list[str]:
     if kind == "percent":
-        return [f"{t * 100:.0f}%" for t in ticks]
+        return [percent(t) for t in ticks]
     if kind == "ratio":
-        return [f"{t:.2f}" for t in ticks]
-    return [_compact(t) for t in ticks]
+        return [f"{t:g}" for t in ticks]
+    return [compact(t) for t in ticks]
 
 
 class LinesPlot(_ThemedPlot):
@@ -157,12 +159,15 @@ class LinesPlot(_ThemedPlot):
                 color=colours[i % len(colours)],
                 marker="braille",
             )
+        finite = np.concatenate([v[np.isfinite(v)] for v in self._curves.values()])
         if self.log_scale:
             plt.yscale("log")
-        else:
-            finite = np.concatenate([v[np.isfinite(v)] for v in self._curves.values()])
-            ticks = _ticks(float(finite.min()), float(finite.max()))
+            finite = finite[finite > 0]
+        if finite.size:  # round ticks, labelled alike on linear and log axes
+            low, high = float(finite.min()), float(finite.max())
+            ticks = log_ticks(low, high) if self.log_scale else linear_ticks(low, high)
             plt.yticks(ticks, _format_ticks(ticks, self.kind))
+        self.date_axis(self._dates)
         plt.title(self._title + (" (log scale)" if self.log_scale else ""))
 
 
@@ -191,7 +196,10 @@ class BarsPlot(_ThemedPlot):
             plt.bar(
                 self._labels, self._values, color=[up if v >= 0 else down for v in self._values]
             )
-            plt.title(self._title + " (%)")
+            finite = [v for v in self._values if np.isfinite(v)]
+            ticks = linear_ticks(min([0.0, *finite]), max([0.0, *finite]))
+            plt.yticks(ticks, [f"{t:g}%" for t in ticks])
+            plt.title(self._title)
         self.refresh()
 
 
