@@ -7,7 +7,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.services.execution import read_trade_log
@@ -53,6 +54,59 @@ def full_record(record: dict) -> str:
         return str(value)
 
     return "   ".join(f"{k} {shown(v)}" for k, v in record.items() if v not in ("", None))
+
+
+def record_lines(record: dict) -> Text:
+    """Every field of a record on its own line (``key  value``), in log order; lists one
+    item a line; nothing cut."""
+    text = Text()
+    width = max((len(k) for k in record), default=0)
+    for key, value in record.items():
+        if value in ("", None):
+            continue
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            text.append(f"{key if i == 0 else '':<{width}}  ", style="bold")
+            shown = f"{round(item, 6):g}" if isinstance(item, float) else str(item)
+            text.append(shown + "\n")
+    text.rstrip()
+    return text
+
+
+class RecordScreen(ModalScreen[None]):
+    """One trade-log record in full, a field a line; scrolls when longer than the screen.
+    Enter or Esc closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "close", "Close", show=False),
+    ]
+    DEFAULT_CSS = """
+    RecordScreen { align: center middle; }
+    #record-box {
+        width: 78; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    #record-fields { height: auto; max-height: 1fr; }
+    #record-keys { text-style: bold; color: $warning; }
+    """
+
+    def __init__(self, record: dict) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="record-box") as box:
+            box.border_title = f"Trade log: {self.record.get('event', 'record')}"
+            yield Static(record_lines(self.record), id="record-fields")
+            yield Static(Text("Enter / Esc: close    up / down: scroll"), id="record-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#record-box").focus()
+
+    def action_close(self) -> None:
+        """Back to the log."""
+        self.dismiss(None)
 
 
 def _num(value: object) -> str:
@@ -116,9 +170,13 @@ def row(record: dict, orders: dict[str, dict] | None = None) -> tuple[str, ...]:
 
 class LogScreen(Screen):
     """The last 500 trade-log records of ``<data dir>/trade-log.ndjson``, newest first;
-    the highlighted record is shown in full below the table."""
+    the highlighted record is shown below the table, and Enter opens it in full."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "reload", "Reload")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "open", "Details"),
+        Binding("r", "reload", "Reload"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -144,7 +202,7 @@ class LogScreen(Screen):
         self.query_one("#log-title", Static).update(
             Text(
                 f"Trade log: {len(self.records)} record{'s' if len(self.records) != 1 else ''},"
-                " newest first (local time)"
+                " newest first (local time); Enter shows one in full"
                 if self.records
                 else "Trade log: empty (orders you send are recorded here)"
             )
@@ -157,3 +215,14 @@ class LogScreen(Screen):
             return  # an empty log: nothing is highlighted
         record = self.records[int(event.row_key.value)]
         self.query_one("#log-detail", Static).update(Text(full_record(record)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: that record in full."""
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """Open the highlighted record in full (every field, a line each)."""
+        table = self.query_one("#log", DataTable)
+        if self.records and table.row_count:
+            self.app.push_screen(RecordScreen(self.records[table.cursor_row]))
