@@ -6,7 +6,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.command import CommandPalette
 
+from rp_tui.state.storage import data_dir
 from rp_tui.ui.choice import ChoiceScreen
 
 if TYPE_CHECKING:
@@ -14,12 +16,18 @@ if TYPE_CHECKING:
 
 # Textual's own commands renamed where an app command has the same name.
 RENAMED = {"Keys": "Key panel"}
+SCREENSHOTS = "screenshots"  # under the data directory
 
 
 def palette_commands(app: RpTuiApp, textual: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
     """Textual's commands (``textual``, renamed where they clash) and the app's, each
     name once."""
     for command in textual:
+        if command.title == "Screenshot":  # Textual's saves to ~/Downloads (none on a server)
+            command = command._replace(
+                help="Save an SVG picture of the screen in the data directory",
+                callback=lambda: save_screenshot(app),
+            )
         yield command._replace(title=RENAMED.get(command.title, command.title))
     yield SystemCommand(
         "Preview orders", "The orders that rebalance the account", app.action_preview
@@ -35,6 +43,7 @@ def palette_commands(app: RpTuiApp, textual: Iterable[SystemCommand]) -> Iterato
         lambda: app.dashboard.action_toggle_drift(),
     )
     yield SystemCommand("Refresh the plan", "Snapshot the account again", app.action_refresh_plan)
+    yield SystemCommand("Cash flow", "Plan a deposit or a withdrawal (c)", app.action_cash_flow)
     yield SystemCommand("Reconnect", "Connect to TWS / IB Gateway again", app.action_reconnect)
     yield SystemCommand(
         "Switch to the demo account", "Leave IBKR for this session", app.broker_status.use_demo
@@ -75,3 +84,19 @@ def reset_demo(app: RpTuiApp) -> None:
         ),
         answered,
     )
+
+
+def save_screenshot(app: RpTuiApp, tries: int = 20) -> None:
+    """Save an SVG of the current screen under ``<data dir>/screenshots`` once the palette
+    has closed, and say where (or why not)."""
+    if isinstance(app.screen, CommandPalette) and tries:
+        app.call_after_refresh(save_screenshot, app, tries - 1)  # not a picture of the palette
+        return
+    try:
+        folder = data_dir() / SCREENSHOTS
+        folder.mkdir(parents=True, exist_ok=True)
+        path = app.save_screenshot(path=str(folder))
+    except OSError as exc:
+        app.notify(f"Screenshot not saved: {exc}", title="Screenshot", severity="error")
+        return
+    app.notify(f"Saved to {path}", title="Screenshot", timeout=10)
