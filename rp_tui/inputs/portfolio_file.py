@@ -33,7 +33,9 @@ from rp_tui.inputs.portfolio import (
 )
 from rp_tui.inputs.toml_reader import TableReader, loads
 
-_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$")
+# A ticker: letters, digits, "." and "-" with a letter in it (BRK.B, 2B7K), or all digits (an
+# exchange's numeric code such as 700 or 1306); never a number such as 0.15 typed in the wrong cell.
+_SYMBOL = re.compile(r"^(?=[A-Z0-9.\-]*[A-Z])[A-Z0-9][A-Z0-9.\-]{0,11}$|^[0-9]{1,6}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 # Tables read field by field into a record: [table] key = the record's field of that name.

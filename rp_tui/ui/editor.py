@@ -1,24 +1,40 @@
 """The targets editor: the portfolio's assets and rules as tables, edited cell by cell.
 
-Enter edits the cell under the cursor in a small dialog that validates as you type (the
-whole portfolio is checked, so the reason shown is the one a save would give); nothing
-invalid is kept. Targets, drift and orders recompute after every accepted edit; ``ctrl+s``
-saves ``portfolio.toml`` keeping its comments, ``ctrl+z`` undoes, Esc goes back.
+Every key of ``[strategy]``, ``[rebalancing]`` (the whole policy) and ``[fees] plan`` is a
+row of the rules table. Enter edits the cell under the cursor: a key with fixed choices
+(method, mode, true / false, ...) is picked from them, each refused choice shown with its
+reason; anything else is typed in a dialog that judges the value as you type. Every edit
+re-validates the whole document, so the reason shown is the one the file would give and
+nothing invalid is kept. Targets, drift and orders recompute after every accepted edit; the
+cursor stays on the edited cell; ``ctrl+s`` saves ``portfolio.toml`` keeping its comments,
+``ctrl+z`` undoes, Esc goes back.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.errors import UserError
 from rp_tui.inputs.portfolio import Asset
-from rp_tui.inputs.portfolio_edit import PortfolioFile
+from rp_tui.inputs.portfolio_edit import RULE_FIELDS, PortfolioFile
+from rp_tui.ui.edit_dialogs import EditCellScreen, Keys, PickScreen
+from rp_tui.ui.editor_rules import (
+    ASSET_HINTS,
+    asset_cell,
+    needs_per_asset,
+    parse_value,
+    price_problem,
+    rule_choices,
+    rule_hint,
+    rule_text,
+)
+
+__all__ = ["ASSET_COLUMNS", "RULES", "EditCellScreen", "EditorScreen", "parse_value"]
 
 ASSET_COLUMNS = (
     ("symbol", "Symbol"),
@@ -31,80 +47,18 @@ ASSET_COLUMNS = (
     ("min", "Min"),
     ("max", "Max"),
 )
-RULES = (  # (table, key) of portfolio.toml
-    ("strategy", "method"),
-    ("strategy", "lookback"),
-    ("rebalancing", "frequency"),
-    ("rebalancing", "band"),
-    ("rebalancing", "cash_buffer"),
-    ("strategy", "estimator"),
-    ("strategy", "target_volatility"),
-    ("rebalancing", "calendar"),
-    ("fees", "plan"),
-)
-NUMBERS = {"budget", "weight", "min", "max", "lookback", "band", "cash_buffer", "target_volatility"}
-OPTIONAL = {"primary_exchange", "asset_class", "budget", "weight", "min", "max", "calendar"}
-
-
-def parse_value(key: str, text: str):
-    """What the user typed, as the TOML value for ``key`` (``None`` removes an optional key).
-
-    Raises:
-        ValueError: not a number where one is needed.
-    """
-    text = text.strip()
-    if not text:
-        if key in OPTIONAL:
-            return None
-        raise ValueError(f"{key} cannot be empty")
-    if key in NUMBERS:
-        number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-        return int(number) if key == "lookback" and number.is_integer() else number
-    return (
-        text.upper()
-        if key in ("symbol", "exchange", "primary_exchange", "currency", "calendar")
-        else text
-    )
-
-
-def asset_cell(asset: Asset, key: str) -> str:
-    """The text of one editor cell; defaults (min 0, max 1, no budget) show blank."""
-    value = {"min": asset.min_weight, "max": asset.max_weight}.get(key, getattr(asset, key, ""))
-    if value is None or (key, value) in (("min", 0.0), ("max", 1.0)):  # defaults: blank
-        return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-class EditCellScreen(ModalScreen[str | None]):
-    """A one-field dialog; ``check`` returns the reason a value is invalid, or ``None``."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, value: str, check) -> None:
-        super().__init__()
-        self.title_text, self.value, self.check = title, value, check
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="edit-box") as box:
-            box.border_title = self.title_text
-            yield Input(value=self.value, id="edit-input")
-            yield Static("", id="edit-reason")
-            yield Static(Text("Enter: accept    Esc: cancel"), id="edit-keys")
-
-    @on(Input.Changed)
-    def validate_as_typed(self, event: Input.Changed) -> None:
-        reason = self.check(event.value)
-        self.query_one("#edit-reason", Static).update(
-            Text(reason or "ok", style="red" if reason else "green")
-        )
-
-    @on(Input.Submitted)
-    def accept(self, event: Input.Submitted) -> None:
-        if self.check(event.value) is None:
-            self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+RULES: tuple[tuple[str, str], ...] = tuple(
+    (table, key) for table, keys in RULE_FIELDS.items() for key in keys
+)  # every rule of portfolio.toml the editor edits, in the file's order
+LISTING = ("symbol", "exchange", "primary_exchange", "currency")  # checked with the broker
+_MOVES = {
+    "up": "cursor_up",
+    "down": "cursor_down",
+    "left": "cursor_left",
+    "right": "cursor_right",
+    "home": "scroll_home",
+    "end": "scroll_end",
+}
 
 
 class EditorScreen(Screen):
@@ -119,12 +73,16 @@ class EditorScreen(Screen):
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
+    DEFAULT_CSS = """
+    #editor-hint { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    """
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="editor-status")
         yield DataTable(id="editor-assets", cursor_type="cell", zebra_stripes=True)
         yield DataTable(id="editor-rules", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="editor-hint")
         yield Footer()
 
     @property
@@ -136,71 +94,166 @@ class EditorScreen(Screen):
         for key, label in ASSET_COLUMNS:
             assets.add_column(label, key=key)
         rules = self.query_one("#editor-rules", DataTable)
+        rules.styles.height = "1fr"  # every rule: the table takes the room left, and scrolls
         rules.add_column("Rule", key="rule")
         rules.add_column("Value", key="value")
         self.refresh_tables()
 
     def refresh_tables(self) -> None:
-        """Redraw both tables and the status line from the edited document."""
+        """Redraw both tables and the status line from the edited document; each table's
+        cursor stays where it was (on the cell just edited)."""
         p = self.file.portfolio
         assets = self.query_one("#editor-assets", DataTable)
+        rules = self.query_one("#editor-rules", DataTable)
+        at, rule_row = assets.cursor_coordinate, rules.cursor_row
         assets.clear()
         for i, asset in enumerate(p.assets):
             assets.add_row(*(asset_cell(asset, key) for key, _ in ASSET_COLUMNS), key=str(i))
-        rules = self.query_one("#editor-rules", DataTable)
         rules.clear()
         for table, key in RULES:
-            value = p.fee_plan if table == "fees" else getattr(getattr(p, table), key)
-            rules.add_row(
-                f"{table}.{key}",
-                f"{value:g}" if isinstance(value, float) else str(value),
-                key=f"{table}.{key}",
-            )
+            rules.add_row(f"{table}.{key}", rule_text(p, table, key), key=f"{table}.{key}")
+        assets.move_cursor(
+            row=min(at.row, assets.row_count - 1), column=at.column, animate=False, scroll=True
+        )
+        rules.move_cursor(row=min(rule_row, rules.row_count - 1), animate=False, scroll=True)
         mark = "modified, ctrl+s saves" if self.file.dirty else "saved"
+        theme = getattr(self.app.portfolio_dialogue, "pending_theme", None)
+        if theme:
+            mark += f"; theme {theme} is kept at the next ctrl+s"
         self.query_one("#editor-status", Static).update(
             Text(f"{self.file.path.name}: {mark} | Enter edits, Tab switches table")
         )
+        self.show_hint()
 
-    def _edit(self, apply, dry_run: bool) -> str | None:
+    def show_hint(self) -> None:
+        """What the cell under the cursor takes."""
+        assets = self.query_one("#editor-assets", DataTable)
+        if assets.has_focus or not self.query_one("#editor-rules", DataTable).has_focus:
+            key = ASSET_COLUMNS[assets.cursor_column][0]
+            hint = f"{key}: {ASSET_HINTS.get(key, '')}"
+        else:
+            table, key = RULES[self.query_one("#editor-rules", DataTable).cursor_row]
+            hint = f"{table}.{key}: {rule_hint(table, key)}"
+        self.query_one("#editor-hint", Static).update(Text(hint))
+
+    def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
+        self.show_hint()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self.show_hint()
+
+    def on_descendant_focus(self, _event) -> None:
+        self.show_hint()
+
+    def replay(self, keys: Keys) -> None:
+        """Keys typed while a dialog closed, applied in order: moves, Tab, then Enter opens
+        the next dialog with the rest typed into it; anything else goes to the app."""
+        for i, (key, _character) in enumerate(keys):
+            focused = self.focused
+            if key == "enter":
+                self.action_edit(typed=keys[i + 1 :])
+                return
+            if key == "tab":
+                self.action_switch_table()
+            elif key in _MOVES and isinstance(focused, DataTable):
+                getattr(focused, f"action_{_MOVES[key]}")()
+            else:
+                for rest in keys[i:]:
+                    self.app.post_message(events.Key(*rest))
+                return
+
+    @staticmethod
+    def reason(apply) -> str | None:
+        """Why ``apply(dry_run=True)`` is refused (the file's words), or ``None``."""
         try:
-            apply(dry_run)
+            apply(True)
         except (UserError, ValueError) as exc:
-            return str(exc).split(": ", 1)[-1] if dry_run else str(exc)
+            return str(exc).split(": ", 1)[-1]
         return None
 
-    def action_edit(self) -> None:
-        """Edit the focused cell (assets) or row (rules) in a validating dialog."""
+    def action_edit(self, typed: Keys = ()) -> None:
+        """Edit the focused cell (assets) or rule (rules): pick from its choices, or type it
+        in a validating dialog (``typed``: keys typed before it opened)."""
         assets = self.query_one("#editor-assets", DataTable)
         if assets.has_focus:
             row, column = assets.cursor_coordinate
             key = ASSET_COLUMNS[column][0]
+            asset = self.file.portfolio.assets[row]
 
             def apply(text: str, dry_run: bool):
-                return self.file.set_asset(row, key, parse_value(key, text), dry_run=dry_run)
+                value = parse_value(key, text)
+                result = self.file.set_asset(row, key, value, dry_run=dry_run)  # the file's rule
+                if dry_run and (problem := self.priced(key, value)):  # then: priced here?
+                    raise ValueError(problem)
+                return result
 
-            title = f"{self.file.portfolio.assets[row].symbol}: {key}"
-            current = asset_cell(self.file.portfolio.assets[row], key)
+            title, current = f"{asset.symbol}: {key}", asset_cell(asset, key)
+            hint = ASSET_HINTS.get(key, "")
         else:
-            rules = self.query_one("#editor-rules", DataTable)
-            table, key = RULES[rules.cursor_row]
+            table, key = RULES[self.query_one("#editor-rules", DataTable).cursor_row]
 
             def apply(text: str, dry_run: bool):
                 return self.file.set_rule(table, key, parse_value(key, text), dry_run=dry_run)
 
             title = f"{table}.{key}"
-            current = str(rules.get_row_at(rules.cursor_row)[1])
+            current = rule_text(self.file.portfolio, table, key)
+            hint = rule_hint(table, key)
+            choices = rule_choices(table, key)
+            if choices:
+                options = [(c, self.reason(lambda dry, c=c: apply(c, dry))) for c in choices]
+                options = [(c, why and why.removeprefix(f"{title}: ")) for c, why in options]
+                self.app.push_screen(
+                    PickScreen(title, options, current, typed, self.replay),
+                    lambda t: self.accepted(apply, t),
+                )
+                return
 
         def check(text: str) -> str | None:
-            return self._edit(lambda dry: apply(text, dry), dry_run=True)
+            return self.reason(lambda dry: apply(text, dry))
 
-        def done(text: str | None) -> None:
-            if text is not None:
-                problem = self._edit(lambda dry: apply(text, dry), dry_run=False)
-                if problem:
-                    self.app.notify(problem, severity="error")
-                self.changed()
+        if assets.has_focus and key in LISTING:
+            done = lambda text: self.listing_checked(row, key, text)  # noqa: E731
+        else:
+            done = lambda text: self.accepted(apply, text)  # noqa: E731
+        self.app.push_screen(EditCellScreen(title, current, check, hint, typed, self.replay), done)
 
-        self.app.push_screen(EditCellScreen(title, current, check), done)
+    def accepted(self, apply, text: str | None) -> None:
+        """Apply an accepted value (``None``: cancelled)."""
+        if text is None:
+            return
+        try:
+            apply(text, False)
+        except (UserError, ValueError) as exc:
+            self.app.notify(str(exc), severity="error")
+        self.changed()
+
+    def priced(self, key: str, value) -> str | None:
+        """Why the listing after this edit cannot be priced in this session, or ``None``."""
+        if key != "symbol" or value is None:
+            return None
+        return price_problem(self.app.session, self.app.broker.kind, str(value))
+
+    @work(group="edit-listing")  # not exclusive: two quick edits both land
+    async def listing_checked(self, row: int, key: str, text: str | None) -> None:
+        """A new symbol, exchange or currency is kept only once it can be priced (the price
+        history, or the broker: a real IBKR contract, a tradable Alpaca asset)."""
+        from dataclasses import replace
+
+        from rp_tui.services.session import check_new_asset
+
+        if text is None:
+            return
+        value = parse_value(key, text)
+        asset = self.file.portfolio.assets[row]
+        try:
+            await check_new_asset(
+                self.app.session, self.app.broker, replace(asset, **{key: value or ""})
+            )
+            self.file.set_asset(row, key, value)
+        except UserError as exc:
+            self.app.notify(str(exc), title=f"{key} not changed", severity="error", timeout=10)
+            return
+        self.changed()
 
     def action_switch_table(self) -> None:
         assets, rules = self.query_one("#editor-assets"), self.query_one("#editor-rules")
@@ -212,33 +265,73 @@ class EditorScreen(Screen):
         return Asset(*parts[:3])
 
     def action_add(self) -> None:
-        """Add an asset: symbol, exchange and currency as ``SYMBOL [EXCHANGE [CURRENCY]]``."""
+        """Add an asset: ``SYMBOL [EXCHANGE [CURRENCY]]``, then its budget (method
+        ``risk-budget``) or weight (``fixed``) when the method needs one on every asset."""
+        needed = needs_per_asset(self.file.portfolio.strategy.method)
 
         def check(text: str) -> str | None:
             if not text.strip():
                 return "type a symbol, e.g. SPY SMART USD"
             a = self._new_asset(text)
-            return self._edit(
-                lambda dry: self.file.add_asset(a.symbol, a.exchange, a.currency, dry_run=dry),
-                dry_run=True,
+            if problem := price_problem(self.app.session, self.app.broker.kind, a.symbol):
+                return problem
+            extra = {needed: 1.0} if needed else {}  # its own value is asked next
+            return self.reason(
+                lambda dry: self.file.add_asset(a.symbol, a.exchange, a.currency, dry, **extra)
+            )
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            asset = self._new_asset(text)
+            if needed:
+                self.ask_needed(asset, needed)
+            else:
+                self.add_checked(asset)
+
+        self.app.push_screen(
+            EditCellScreen(
+                "Add asset: SYMBOL [EXCHANGE [CURRENCY]]",
+                "",
+                check,
+                "e.g. SPY, or SPY ARCA USD; the exchange defaults to SMART",
+            ),
+            done,
+        )
+
+    def ask_needed(self, asset: Asset, key: str) -> None:
+        """Ask the new asset's budget or weight (the method needs one on every asset)."""
+        method = self.file.portfolio.strategy.method
+
+        def check(text: str) -> str | None:
+            return self.reason(
+                lambda dry: self.file.add_asset(
+                    asset.symbol,
+                    asset.exchange,
+                    asset.currency,
+                    dry,
+                    **{key: parse_value(key, text)},
+                )
             )
 
         def done(text: str | None) -> None:
             if text:
-                self.add_checked(self._new_asset(text))
+                self.add_checked(asset, **{key: parse_value(key, text)})
 
-        self.app.push_screen(
-            EditCellScreen("Add asset: SYMBOL [EXCHANGE [CURRENCY]]", "", check), done
+        others = [getattr(a, key) for a in self.file.portfolio.assets]
+        hint = f"method {method} needs a {key} on every asset; the others have " + ", ".join(
+            f"{a.symbol} {v:g}" for a, v in zip(self.file.portfolio.assets, others, strict=True)
         )
+        self.app.push_screen(EditCellScreen(f"{asset.symbol}: {key}", "", check, hint), done)
 
     @work(exclusive=True, group="add-asset")
-    async def add_checked(self, asset: Asset) -> None:
+    async def add_checked(self, asset: Asset, **optional: float) -> None:
         """Accept the new asset only once it can be priced (price history or IBKR)."""
         from rp_tui.services.session import check_new_asset
 
         try:
             await check_new_asset(self.app.session, self.app.broker, asset)
-            self.file.add_asset(asset.symbol, asset.exchange, asset.currency)
+            self.file.add_asset(asset.symbol, asset.exchange, asset.currency, **optional)
         except UserError as exc:
             self.app.notify(str(exc), title="Asset not added", severity="error", timeout=10)
             return
@@ -247,9 +340,10 @@ class EditorScreen(Screen):
     def action_remove(self) -> None:
         """Remove the asset under the cursor (at least two stay)."""
         row = self.query_one("#editor-assets", DataTable).cursor_row
-        problem = self._edit(lambda dry: self.file.remove_asset(row), dry_run=False)
-        if problem:
-            self.app.notify(problem, severity="error")
+        try:
+            self.file.remove_asset(row)
+        except UserError as exc:
+            self.app.notify(str(exc), severity="error")
         self.changed()
 
     def action_undo(self) -> None:

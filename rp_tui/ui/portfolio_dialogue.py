@@ -26,6 +26,7 @@ class PortfolioDialogue:
         self.app = app
         self.file = PortfolioFile(path)  # edits, undo, saves
         self._asked_reload = False
+        self.pending_theme: str | None = None  # [ui] theme to write at the next save
 
     def watch_file(self) -> None:
         """Offer to reload portfolio.toml when another program changed it (asked once
@@ -76,7 +77,12 @@ class PortfolioDialogue:
         app.action_refresh_plan()
 
     def save(self, overwrite: bool = False) -> bool:
-        """Write portfolio.toml (comments kept); ask before overwriting outside changes."""
+        """Write portfolio.toml (comments kept), with the theme chosen since the last save;
+        ask before overwriting outside changes."""
+        if self.pending_theme:
+            with contextlib.suppress(UserError):
+                self.file.set_value("ui", "theme", self.pending_theme)
+            self.pending_theme = None
         try:
             self.file.save(overwrite=overwrite)
         except FileChangedError as exc:
@@ -123,6 +129,7 @@ class PortfolioDialogue:
         return False
 
     def remember_theme(self, name: str) -> None:
-        """Put ``[ui] theme`` in the document (written at the next save)."""
-        with contextlib.suppress(UserError):
-            self.file.set_value("ui", "theme", name)
+        """Keep ``name`` for ``[ui] theme``, written at the next save. A theme switch alone
+        does not make the portfolio "modified" (nor ask before quitting): it is a look, not
+        an edit of what is held or how it is rebalanced."""
+        self.pending_theme = None if name == self.file.portfolio.theme else name

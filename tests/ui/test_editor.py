@@ -107,10 +107,12 @@ async def test_invalid_input_shows_the_reason_and_changes_nothing(tmp_path, data
         await pilot.press("enter")  # refused: the dialog stays ...
         await press(pilot, "escape", lambda: app.screen is editor)  # ... until Esc closes it
         assert rows(editor.query_one("#editor-assets"))[0][budget] == ""
-        # the rules table: method is its first row
-        await press(pilot, "tab", lambda: editor.query_one("#editor-rules").has_focus)
-        dialog = await edit_cell(pilot, "magic")
-        assert "strategy.method" in reason(dialog)
+        # the rules table: lookback is its second row
+        rules = editor.query_one("#editor-rules")
+        await press(pilot, "tab", lambda: rules.has_focus)
+        await press(pilot, "down", lambda: rules.cursor_row == 1)
+        dialog = await edit_cell(pilot, "3")
+        assert "must be in [20, 5000]" in reason(dialog)
         await press(pilot, "escape", lambda: app.screen is editor)
         assert not app.portfolio_file.dirty
 
@@ -129,20 +131,17 @@ async def test_undo_add_unknown_symbol_and_the_quit_prompt(tmp_path, data_dir):
         await press(pilot, "ctrl+z", lambda: app.session.portfolio.strategy.lookback == 252)
         await settle(pilot)
         assert not app.portfolio_file.dirty
-        # not in the bundled price history
+        # not in the bundled price history: refused in the dialog, saying what to do here
         await press(pilot, "a", lambda: isinstance(app.screen, EditCellScreen))
         for char in "SPY":
             await pilot.press(char)
-        await until(pilot, lambda: typed(app.screen) == "SPY")
-        await pilot.press("enter")
-        await until(
-            pilot,
-            lambda: any("SPY is not in the price history" in str(n.message)
-                        for n in app._notifications),
-            what="the refusal",
-        )  # fmt: skip
+        await until(pilot, lambda: typed(app.screen) == "SPY" and reason(app.screen) != "ok")
+        why = reason(app.screen)
+        assert "no prices for SPY" in why and "pick one of MTUM, QUAL" in why, why
+        assert "pass --prices" not in why
+        await pilot.press("enter")  # refused: the dialog stays
+        await press(pilot, "escape", lambda: app.screen is editor)
         assert len(rows(editor.query_one("#editor-assets"))) == 5
-        assert app.screen is editor
         # remove MTUM
         await press(pilot, "x", lambda: app.session.portfolio.symbols[0] == "QUAL")
         await settle(pilot)
