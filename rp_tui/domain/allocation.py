@@ -11,9 +11,21 @@ Sources:
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.linalg.lapack import dposv, dpotrf
+import math
 
+import numpy as np
+
+try:  # the gufuncs behind np.linalg.cholesky and np.linalg.solve (a vector right-hand side:
+    # LAPACK dpotrf, dgesv) called directly: the same arithmetic without the wrappers' checks,
+    # which cost as much as the 20 x 20 factorisations (scipy.linalg.lapack, as fast, takes
+    # 0.3 s to import: a short backtest's whole budget)
+    from numpy.linalg._umath_linalg import cholesky_lo as _cholesky
+    from numpy.linalg._umath_linalg import solve1 as _solve1
+except ImportError:  # pragma: no cover - a numpy without them: the public wrappers, same numbers
+    _cholesky, _solve1 = np.linalg.cholesky, np.linalg.solve
+
+# the reductions behind ndarray.sum/min/max, without the method's Python frame (same results)
+_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 _MAX_NEWTON_STEPS = 100
 _RESIDUAL_TOL = 1e-10  # relative error of each risk contribution against its budget
 _ROUNDING_DECREMENT = 1e-20  # Newton decrement² at which f cannot improve in double precision
@@ -32,12 +44,22 @@ class AllocationError(ValueError):
 
 def _volatilities(cov: np.ndarray) -> np.ndarray:
     variances = cov.diagonal()
-    if np.isfinite(cov.sum()) and variances.min() > 0.0:  # the usual case: two reductions
+    if math.isfinite(_sum(cov, axis=None)) and _min(variances) > 0.0:  # usual: two reductions
         return np.sqrt(variances)
     if not np.all(np.isfinite(cov)):
         raise AllocationError("covariance contains NaN or infinite values")
     flat = int(np.argmax(variances <= 0.0))
     raise AllocationError(f"asset {flat} has zero variance over the lookback", asset=flat)
+
+
+def _positive_definite(a: np.ndarray) -> bool:
+    """True when the symmetric ``a`` ``(n, n)`` has a Cholesky factor (LAPACK dpotrf)."""
+    with np.errstate(invalid="ignore"):  # the gufunc's way of saying "not definite"
+        try:
+            factor = _cholesky(a)
+        except np.linalg.LinAlgError:  # the public wrapper's way
+            return False
+    return not math.isnan(factor[0, 0])  # a failed factorisation is all NaN
 
 
 def risk_contributions(weights: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -101,48 +123,51 @@ def erc_weights(
     cov = np.asarray(cov, dtype=float)
     n = cov.shape[0]
     vol = _volatilities(cov)
-    corr = cov / np.outer(vol, vol)
-    if dpotrf(corr)[1] != 0:  # Newton would still "converge" on an indefinite matrix
+    corr = cov / (vol[:, None] * vol)  # np.outer's product, without its wrapper
+    if not _positive_definite(corr):  # Newton would still "converge" on an indefinite matrix
         raise AllocationError("covariance is not positive definite (too few returns?)")
     if budgets is None:
         b = np.full(n, 1.0 / n)
     else:
         b = np.asarray(budgets, dtype=float)
-        if b.shape != (n,) or not np.all(b > 0):
+        if b.shape != (n,) or not _min(b) > 0:  # (also false for NaN)
             raise AllocationError("risk budgets must be positive, one per asset")
-        b = b / b.sum()
+        b = b / _sum(b)
 
-    if start is not None and np.all(np.asarray(start) > 0):
+    if start is not None and _min(np.asarray(start, dtype=float)) > 0:
         x = np.asarray(start, dtype=float) * vol
-        x /= np.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
+        x /= math.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
     else:  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i): a step closer
         rows = corr.sum(axis=1)
-        x = np.sqrt(b / rows) if np.all(rows > 0) else np.ones(n)
-        x /= np.sqrt(x @ corr @ x)
+        x = np.sqrt(b / rows) if (rows > 0).all() else np.ones(n)
+        x /= math.sqrt(x @ corr @ x)
     contributions = x * (corr @ x)
-    if contributions.min() > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap,
+    if _min(contributions) > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap,
         x *= np.sqrt(b / contributions)  # and worth most of a Newton step from a warm start
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
     for _ in range(_MAX_NEWTON_STEPS):
         cx = corr @ x
-        if np.abs(x * cx / b - 1.0).max() <= _RESIDUAL_TOL:  # converged: no solve needed
+        if _max(np.abs(x * cx / b - 1.0)) <= _RESIDUAL_TOL:  # converged: no solve needed
             w = x / vol
-            return w / w.sum()
+            return w / _sum(w)
         b_over_x = b / x
         gradient = cx - b_over_x
         np.copyto(hessian, corr)
         hessian_diag += b_over_x / x
-        _, step, info = dposv(hessian, gradient)
-        if info != 0:
+        step = _solve1(hessian, gradient)
+        decrement_sq = float(gradient @ step)
+        if not math.isfinite(decrement_sq):  # a singular Hessian (as dposv's info != 0 was)
             raise AllocationError("covariance is not positive definite")
-        decrement_sq = gradient @ step
         if decrement_sq < _ROUNDING_DECREMENT:  # converged as far as double precision goes
             w = (x - step) / vol
-            return w / w.sum()
-        t = 1.0 if decrement_sq < 0.0625 else 1.0 / (1.0 + np.sqrt(decrement_sq))
-        x_next = x - t * step
-        while x_next.min() <= 0.0:  # stay inside the domain of ln y
+            return w / _sum(w)
+        if decrement_sq < 0.0625:  # a full step (x − 1·step is x − step)
+            t, x_next = 1.0, x - step
+        else:
+            t = 1.0 / (1.0 + math.sqrt(decrement_sq))
+            x_next = x - t * step
+        while _min(x_next) <= 0.0:  # stay inside the domain of ln y
             t *= 0.5
             x_next = x - t * step
         x = x_next

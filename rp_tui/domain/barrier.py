@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from scipy.linalg.lapack import dposv
 
 _POLISH_GAP = 1e-4  # m/t from which the active-set polish is tried (a rejected try costs
 # a few Newton steps; an accepted one is the optimum, as the KKT conditions are verified)
@@ -85,7 +84,11 @@ def project_affine(x: np.ndarray, a: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _solve_pd(h: np.ndarray, g: np.ndarray) -> np.ndarray:
-    _, x, info = dposv(h, g)  # Cholesky (LAPACK), as in allocation.erc_weights
+    # imported here: scipy.linalg takes 0.3 s to import, and only the constrained methods
+    # come here (an ERC or inverse-vol backtest never does)
+    from scipy.linalg.lapack import dposv
+
+    _, x, info = dposv(h, g)  # Cholesky (LAPACK)
     if info == 0:
         return x
     return np.linalg.lstsq(h, g, rcond=None)[0]  # numerically singular: least squares
