@@ -23,9 +23,13 @@ def fit_buys(
         Quantities, ``(n_assets,)``, each ≤ the input, whose cost fits ``budget``.
     """
     buys = np.array(buys, dtype=float)
+    free, unit_fx = fees.free, np.ndim(fx) == 0 and fx == 1.0
 
     def cost(q: np.ndarray) -> float:
-        return float(((q * prices + fees.commission(q, prices)) * fx).sum())
+        value = q * prices
+        if not free:  # a free table's commissions are zeros: x + 0 is x
+            value = value + fees.commission(q, prices)
+        return float((value if unit_fx else value * fx).sum())  # x·1 is x
 
     if budget <= 0.0:
         return np.zeros_like(buys)

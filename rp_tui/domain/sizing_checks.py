@@ -19,7 +19,7 @@ from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.share_fitting import water_fill
 
 _MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
-_CASH_EPS = 1e-6  # base currency: float noise, not money
+CASH_EPS = 1e-6  # base currency: float noise, not money
 _SHARE_EPS = 1e-9  # 24.9999999 shares is 25
 
 
@@ -148,7 +148,7 @@ def spend_leftovers(
     for _ in range(steps):
         cash_if = cash - cost
         wanted = ok & (unit_buy <= cash - floor)
-        wanted &= cash_if >= floor - _CASH_EPS
+        wanted &= cash_if >= floor - CASH_EPS
         after[:, n] = cash_if
         np.divide(after, add(after, axis=1, keepdims=True), out=scratch)
         np.subtract(scratch, goal, out=scratch)
@@ -195,7 +195,7 @@ def fill_deficits(
     extra = np.floor(water_fill(deficit, spare) / unit_cost + _SHARE_EPS)
     trial = signed + extra
     trial_cash = account.cash_after(trial)
-    while trial_cash < floor - _CASH_EPS and extra.any():  # the commissions must fit too
+    while trial_cash < floor - CASH_EPS and extra.any():  # the commissions must fit too
         largest = int(np.argmax(extra * unit_cost))
         extra[largest] -= 1.0
         trial = signed + extra
@@ -238,7 +238,7 @@ def _spend_one_share_at_a_time(
                 trial = signed.copy()
                 trial[i] += 1.0
                 cash_if[i] -= account.conversion(trial) - base
-        wanted &= (cash_if >= floor - _CASH_EPS) & acceptable(more)
+        wanted &= (cash_if >= floor - CASH_EPS) & acceptable(more)
         candidates = np.flatnonzero(wanted)
         if candidates.size == 0:
             break
@@ -271,15 +271,15 @@ def keep_cash_floor(
     Returns:
         ``(n_assets,)`` orders that keep the cash floor (or zeros), and the cash after them.
     """
-    if cash >= reserve - _CASH_EPS:
+    if cash >= reserve - CASH_EPS:
         return signed, cash
     signed = signed.copy()
-    while signed.max(initial=0.0) > 0 and cash < reserve - _CASH_EPS:
+    while signed.max(initial=0.0) > 0 and cash < reserve - CASH_EPS:
         buys = np.maximum(signed, 0.0)
         largest = int(np.argmax(buys * account.buy_prices * account.fx))
         signed[largest] -= min(1.0, buys[largest])
         cash = account.cash_after(signed)
-    if cash < min(reserve, account.cash) - _CASH_EPS:
+    if cash < min(reserve, account.cash) - CASH_EPS:
         return np.zeros_like(signed), account.cash
     return signed, cash
 
