@@ -13,7 +13,9 @@ weights (the rest is cash).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -72,6 +74,31 @@ class AllocationSpec:
     outliers: str = "off"
     outlier_level: float = 0.01
 
+    # What the spec alone decides, worked out on first use (a backtest allocates hundreds of
+    # times with one spec; the spec is frozen, so the answers cannot go stale).
+
+    @cached_property
+    def bounds_may_bind(self) -> bool:
+        """Whether ``constraints`` ask for anything beyond ``0 ≤ w ≤ 1`` (else no weights
+        from a method here can break them)."""
+        return self.constraints is not None and self.constraints.binding_possible
+
+    @cached_property
+    def ignored_budgets_note(self) -> tuple[str, ...]:
+        """The note of :func:`_budgets` when the method does not use ``budgets``, else ``()``."""
+        if self.method == "risk-budget" or self.budgets is None:
+            return ()
+        given = " ".join(f"{x:g}" for x in np.asarray(self.budgets, dtype=float))
+        why = (
+            "gives every asset the same risk budget"
+            if self.method in EQUAL_BUDGETS
+            else "does not budget risk"
+        )
+        return (
+            f"method {self.method} {why}: the assets' budget values ({given}) are ignored; "
+            'method "risk-budget" uses them',
+        )
+
 
 @dataclass(frozen=True)
 class Allocation:
@@ -80,7 +107,6 @@ class Allocation:
     Attributes:
         weights: risky weights ``(n_assets,)``; sum 1, or less after volatility targeting.
         covariance: the daily covariance used (semi-covariance for downside-erc).
-        risk_contributions: shares of variance under ``covariance``, sum 1.
         budgets: the risk budgets aimed at, ``(n_assets,)`` summing to 1: the assets'
             budgets under ``risk-budget``, else equal (``1/n``; for methods that do not
             budget risk, the reference the contributions are compared with).
@@ -91,34 +117,32 @@ class Allocation:
             method but ``risk-budget``; ``erc`` and ``downside-erc`` use equal budgets).
         notes: sentences for the user about how the targets were built: budgets ignored,
             constraints binding, weights projected onto the constraints. Empty when none.
+        unscaled: the weights before volatility targeting, ``(n_assets,)`` (``None``: the
+            same as ``weights``).
     """
 
     weights: np.ndarray
     covariance: np.ndarray
-    risk_contributions: np.ndarray
     budgets: np.ndarray
     exact: bool
     scale: float = 1.0
     budgets_ignored: bool = False
     notes: tuple[str, ...] = ()
+    unscaled: np.ndarray | None = field(default=None, repr=False)
+
+    @cached_property
+    def risk_contributions(self) -> np.ndarray:
+        """Shares of variance under ``covariance`` of the unscaled weights, ``(n_assets,)``
+        summing to 1; computed on first use (a backtest allocating hundreds of times never
+        reads them)."""
+        w = self.weights if self.unscaled is None else self.unscaled
+        return risk_contributions(w, self.covariance)
 
 
 def _budgets(spec: AllocationSpec, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """The budgets aimed at, and a note when the spec's budgets are not used."""
     if spec.method != "risk-budget":
-        if spec.budgets is None:
-            return np.full(n, 1.0 / n), ()
-        given = " ".join(f"{x:g}" for x in np.asarray(spec.budgets, dtype=float))
-        why = (
-            "gives every asset the same risk budget"
-            if spec.method in EQUAL_BUDGETS
-            else "does not budget risk"
-        )
-        note = (
-            f"method {spec.method} {why}: the assets' budget values ({given}) are ignored; "
-            'method "risk-budget" uses them'
-        )
-        return np.full(n, 1.0 / n), (note,)
+        return np.full(n, 1.0 / n), spec.ignored_budgets_note
     if spec.budgets is None:
         raise AllocationError("method risk-budget needs a budget for every asset")
     b = np.asarray(spec.budgets, dtype=float)
@@ -154,7 +178,6 @@ def allocate(
         raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
     r = sanitize(r, spec.outliers, spec.outlier_level)
     n = r.shape[1]
-    constraints = spec.constraints or Constraints.unbounded(n)
     budgets, notes = _budgets(spec, n)
     method = spec.method
     if method == "downside-erc":
@@ -163,17 +186,25 @@ def allocate(
         cov = estimate_covariance(r, spec.estimator, spec.half_life)
 
     exact = False
+    bind = spec.bounds_may_bind
+    constraints = spec.constraints
+    if constraints is None and method not in RISK_BUDGETING:
+        constraints = Constraints.unbounded(n)
     if method in RISK_BUDGETING:
         w = erc_weights(cov, budgets, previous)
         exact = True
-        if constraints.binding_possible and not constraints.satisfied(w):
+        if bind and not constraints.satisfied(w):
             bounded = optimize.constrained_risk_budget(cov, budgets, constraints, w)
             w, exact = bounded.weights, False
             binding = f" ({', '.join(bounded.binding)})" if bounded.binding else ""
             notes += (f"constraints bind{binding}: risk contributions differ from the budgets",)
     elif method in ("inverse-vol", "hrp", "equal-weight", "fixed"):
         raw = _heuristic_weights(method, cov, spec.weights, n)
-        w = optimize.project_weights(raw, constraints)
+        w = (
+            raw
+            if _feasible_as_is(method, raw, bind)
+            else optimize.project_weights(raw, constraints)
+        )
         if w is not raw:
             notes += (f"{method} weights moved to the nearest weights meeting the constraints",)
     elif method == "min-variance":
@@ -184,10 +215,21 @@ def allocate(
     else:
         raise ValueError(f"unknown allocation method {method!r}; choose {', '.join(METHODS)}")
 
-    rc = risk_contributions(w, cov)
     scale = volatility_scale(w, cov, spec.target_volatility, spec.max_gross)
     ignored = spec.budgets is not None and method != "risk-budget"
-    return Allocation(w * scale, cov, rc, budgets, exact, scale, ignored, notes)
+    if scale == 1.0:  # w·1 is w
+        return Allocation(w, cov, budgets, exact, scale, ignored, notes)
+    return Allocation(w * scale, cov, budgets, exact, scale, ignored, notes, w)
+
+
+def _feasible_as_is(method: str, raw: np.ndarray, bind: bool) -> bool:
+    """Whether ``raw`` weights ``(n_assets,)`` of a heuristic method certainly meet bounds
+    that cannot bind (``0 ≤ w ≤ 1``, sum 1), so that projecting them would return them: the
+    weights of inverse-vol and equal-weight are positive and normalised, HRP's too when
+    finite; fixed weights may be negative."""
+    if bind or method == "fixed":
+        return False
+    return method != "hrp" or math.isfinite(raw.sum())
 
 
 def _heuristic_weights(

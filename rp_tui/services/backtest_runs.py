@@ -164,8 +164,9 @@ class Targets:
 
     def __call__(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         result = allocate(window, self.spec, self.last)
-        self.last = result.weights / result.scale if result.scale else result.weights
-        return result.weights, result.covariance
+        weights, scale = result.weights, result.scale
+        self.last = weights / scale if scale and scale != 1.0 else weights  # x/1 is x
+        return weights, result.covariance
 
 
 def strategy_path(
