@@ -11,6 +11,7 @@ holdings stay constant between rebalances.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -275,7 +276,7 @@ def run_backtest(
                 drift[k] = float(add(absolute(plan.drift))) / n_assets  # mean |drift|
                 if k > 0:
                     traded_fraction += float(add(plan.notional)) / (2.0 * plan.nav)
-                if quantities.any():
+                if guard and quantities.any():  # (the guard is the only reader)
                     last_trade = dates[day]
             orders[0, e], orders[1, e], orders[2, e] = (
                 quantities,
@@ -312,7 +313,11 @@ def run_backtest(
     )
     growth = time_weighted_growth(equity, flows)
     with np.errstate(invalid="ignore", divide="ignore"):
-        weights_held = np.nan_to_num(held / equity[:, None])
+        weights_held = held / equity[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):  # the test's own sum
+        finite = math.isfinite(np.add.reduce(weights_held, axis=None))
+    if not finite:  # a NaN or ±inf somewhere (a zero equity): as np.nan_to_num has it
+        weights_held = np.nan_to_num(weights_held)
     return BacktestResult(
         dates=curve_dates,
         equity=equity,
