@@ -1,18 +1,23 @@
-"""End to end in a real terminal: rp-tui in tmux at 80x24, driven by keys, read off the screen."""
+"""End to end in a real terminal: rp-tui in tmux at 80x24 (and 120x40), driven by keys, read
+off the screen; and what rp-tui alone writes to stderr."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import PORTFOLIO, REPO
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
 def screen(name: str) -> str:
@@ -49,6 +54,7 @@ def keys(name: str, *typed: str) -> None:
     subprocess.run(["tmux", "send-keys", "-t", name, *typed], check=True)
 
 
+@tmux
 def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
     name = f"rp-tui-{uuid.uuid4().hex[:8]}"
     command = (
@@ -60,7 +66,7 @@ def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
     )
     try:
         wait_for(name, "VLUE")
-        shown = wait_for(name, "NAV")
+        shown = wait_for(name, "to rebalance")  # the plan, after the holdings and NAV
         assert all(symbol in shown for symbol in ("MTUM", "QUAL", "SIZE", "VLUE"))
         assert "demo" in shown.lower()
         keys(name, "p")
@@ -79,3 +85,66 @@ def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
         wait_gone(name, "USMV")  # q quits and gives the terminal back
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def rp_tui_command() -> str:
+    """The installed ``rp-tui`` script beside this Python (else ``python -m rp_tui``), on
+    this checkout's code."""
+    script = Path(sys.executable).with_name("rp-tui")
+    command = str(script) if script.exists() else f"{sys.executable} -m rp_tui"
+    return f"PYTHONPATH={REPO} {command}"
+
+
+@tmux
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_first_run_in_an_empty_folder_offers_an_example(tmp_path, isolated_data_dir, size):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    name = f"rp-tui-{uuid.uuid4().hex[:8]}"
+    command = (
+        f"cd {folder} && RP_TUI_DATA_DIR={isolated_data_dir} TERM=xterm-256color "
+        f"{rp_tui_command()}; sleep 5"
+    )
+    width, height = size
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+        check=True,
+    )
+    try:
+        shown = wait_for(name, "Choose 1 or 2 (Enter: 1, q: quit):")
+        assert "multi-asset" in shown and "(default)" in shown
+        keys(name, "Enter")  # the default: the stocks-and-bonds example
+        wait_for(name, "NAV")  # the holdings first, while the targets are computed ...
+        shown = wait_for(name, "orders to rebalance")  # ... then the targets and orders
+        assert (folder / "portfolio.toml").exists()
+        rows = {
+            line.split()[0]: line
+            for line in shown.splitlines()
+            if line.split() and line.split()[0] in ("SPY", "EFA", "EEM", "TLT", "IEF", "TIP", "LQD")
+        }
+        assert list(rows) == ["SPY", "EFA", "EEM", "TLT", "IEF", "TIP", "LQD"]
+        targets = {s: float(re.findall(r"(-?\d+\.\d+)%", line)[1]) for s, line in rows.items()}
+        # risk parity, not 1/n: bonds carry more weight than equities
+        assert max(abs(t - 100 / 7) for t in targets.values()) > 10, targets
+        assert 24 < targets["IEF"] < 27, targets
+        assert "demo DEMO-MA1 PAPER" in shown
+        keys(name, "q")
+        wait_gone(name, "Largest |drift|")  # the prompt above stays: it names LQD too
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def test_an_unreachable_tws_is_told_once_in_rp_tuis_words(isolated_data_dir):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "rp_tui", "plan", "--broker", "ibkr", "--port", str(port),
+         "--config", str(PORTFOLIO)],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+        env={**os.environ, "RP_TUI_DATA_DIR": str(isolated_data_dir)},
+    )  # fmt: skip
+    assert done.returncode == 2
+    # ib_async's own lines ("API connection failed", "Make sure API port ...") stay off
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rp-tui: error: cannot reach TWS"), lines

@@ -303,15 +303,17 @@ async def build_plan(
     targets: Targets | None = None,
     overrides: PolicyOverrides | None = None,
     cash_flow: float = 0.0,
+    snapshot: AccountSnapshot | None = None,
 ) -> Plan:
-    """Snapshot the account and size the rebalance (targets as of the account's date).
+    """Snapshot the account (unless ``snapshot`` was just taken, e.g. by the app to show
+    the holdings at once) and size the rebalance (targets as of the account's date).
 
     With IBKR, the covariance comes from IBKR's daily history unless ``--prices`` gave one.
     The trade log gives the last rebalance (over-trading guard) and this month's volume.
     """
     from rp_tui.state.trade_log import TradeLog
 
-    snapshot = await broker.snapshot()
+    snapshot = snapshot or await broker.snapshot()
     if targets is None:
         targets = await targets_for(session, broker, snapshot)
     history = trading_history(TradeLog().read())

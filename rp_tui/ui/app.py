@@ -3,8 +3,12 @@ connection, portfolio.toml, the kill switch and the palette each have their own 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -13,25 +17,21 @@ from textual.notifications import SeverityLevel
 
 from rp_tui.broker.base import Broker
 from rp_tui.errors import UserError
-from rp_tui.inputs.portfolio_edit import PortfolioFile
-from rp_tui.services.execution import execute_plan
-from rp_tui.services.plan import build_plan
-from rp_tui.services.plan_records import Plan
 from rp_tui.services.session import Session
-from rp_tui.ui.backtest_screen import BacktestScreen
+from rp_tui.ui import format as fmt
 from rp_tui.ui.broker_status import BrokerStatus
-from rp_tui.ui.confirm import ConfirmScreen
-from rp_tui.ui.dashboard import DashboardScreen, is_live
-from rp_tui.ui.editor import EditorScreen
-from rp_tui.ui.kill_switch import ask_trading_state
-from rp_tui.ui.log_screen import LogScreen
-from rp_tui.ui.notice import NoticeScreen
-from rp_tui.ui.palette import palette_commands
+from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.dashboard_text import safe_access
 from rp_tui.ui.portfolio_dialogue import PortfolioDialogue
-from rp_tui.ui.preview import PreviewScreen
-from rp_tui.ui.results import ResultsScreen
-from rp_tui.ui.risk_screen import RiskScreen
 from rp_tui.ui.themes import choose_theme, load_themes, next_theme
+
+if TYPE_CHECKING:
+    from rp_tui.inputs.portfolio_edit import PortfolioFile
+    from rp_tui.services.plan_records import Plan
+
+# The first screen needs only the dashboard: every other screen, the plan (numpy, scipy)
+# and the schedule (pandas, exchange calendars) are imported when first used, after the
+# frame has painted (tests/ui/test_startup.py, benchmarks/bench_startup.py).
 
 
 class RpTuiApp(App[None]):
@@ -64,6 +64,8 @@ class RpTuiApp(App[None]):
         self.plan: Plan | None = None
         self.plan_error: str | None = None
         self.executing = False  # orders in flight: no refresh, no new preview
+        self.cash_flow = 0.0  # the deposit (> 0) or withdrawal (< 0) plans are sized for
+        self.clock: Callable[[], datetime] | None = None  # the schedule's "now" (tests fix it)
         found = load_themes(theme_dirs)
         for theme in found.themes.values():
             self.register_theme(theme)
@@ -130,13 +132,26 @@ class RpTuiApp(App[None]):
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         """The command palette (Ctrl+P): Textual's own commands plus the app's actions."""
+        from rp_tui.ui.palette import palette_commands
+
         return palette_commands(self, super().get_system_commands(screen))
 
     # -- plan and execution ------------------------------------------------------------
 
     async def _load_plan(self) -> None:
+        """Snapshot the account and show it at once (holdings, NAV, cash) when no plan is
+        on screen; meanwhile a thread imports the planning code (numpy, scipy: a fraction
+        of a second); then the targets, drift and orders."""
         try:
-            plan = await build_plan(self.session, self.broker)
+            snapshot = await self.broker.snapshot()
+            if self.plan is None and self.dashboard.show_account(snapshot, self.cash_flow):
+                await self._painted()
+            await asyncio.to_thread(import_module, "rp_tui.services.plan")
+            from rp_tui.services.plan import build_plan
+
+            plan = await build_plan(
+                self.session, self.broker, cash_flow=self.cash_flow, snapshot=snapshot
+            )
         except UserError as exc:
             self.plan, self.plan_error = None, str(exc)
             self.dashboard.show_error(str(exc))
@@ -145,6 +160,37 @@ class RpTuiApp(App[None]):
         self.plan, self.plan_error = plan, None
         self.dashboard.show_plan(plan)
         self.broker_status.plan_loaded()
+        if self.schedule_in_use():
+            self.load_schedule()
+
+    async def _painted(self) -> None:
+        """Return once the screen has been refreshed (what was just shown is painted)."""
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
+
+    def schedule_in_use(self) -> bool:
+        """Whether portfolio.toml has a ``[schedule]`` table: then the dashboard shows it."""
+        import tomllib
+
+        try:
+            return "schedule" in tomllib.loads(self.portfolio_file.text)
+        except tomllib.TOMLDecodeError:
+            return False
+
+    @work(thread=True, group="schedule", exclusive=True, exit_on_error=False)
+    def load_schedule(self) -> None:
+        """The next and last scheduled runs (reads exchange calendars: a thread, after the
+        plan is on screen)."""
+        from rp_tui.services.schedule_status import schedule_status
+        from rp_tui.ui.dashboard_text import schedule_text
+
+        try:
+            status = schedule_status(self.session, now=self.clock() if self.clock else None)
+            lines = schedule_text(status), schedule_text(status, wide=True)
+        except Exception as exc:  # a calendar that cannot say: the line says so, no crash
+            lines = (f"Schedule: cannot be shown ({exc})",) * 2
+        self.call_from_thread(self.dashboard.show_schedule, *lines)
 
     def action_refresh_plan(self) -> None:
         """Snapshot the account and size the rebalance again."""
@@ -164,13 +210,38 @@ class RpTuiApp(App[None]):
                 why = "the account is still loading"
             self.notify(f"No plan to preview: {why}", severity="warning")
             return
+        from rp_tui.ui.preview import PreviewScreen
+
         self.push_screen(PreviewScreen(self.plan))
+
+    def action_cash_flow(self) -> None:
+        """Ask for a deposit or a withdrawal and size the plan for it."""
+        plan = self.plan
+        if self.executing or plan is None:
+            why = "orders are being sent" if self.executing else "the account is still loading"
+            self.notify(f"No cash flow now: {why}", severity="warning")
+            return
+        from rp_tui.ui.cash_flow import CashFlowScreen
+
+        def answered(amount: float | None) -> None:
+            if amount is None or amount == self.cash_flow:
+                return
+            self.cash_flow = amount
+            kind = "deposit" if amount > 0 else "withdrawal"
+            money = fmt.money(abs(amount), plan.base_currency)
+            self.notify(f"Planning a {kind} of {money}" if amount else "No cash flow planned")
+            self.action_refresh_plan()
+
+        nav = plan.nav - max(plan.cash_flow, 0.0)  # the plan's NAV counts a deposit
+        screen = CashFlowScreen(nav, plan.base_currency, self.cash_flow, self.broker.kind)
+        self.push_screen(screen, answered)
 
     def confirm_plan(self, plan: Plan) -> None:
         """Ask for confirmation of ``plan``; execute it only if the user says yes."""
         if not plan.orders:
             self.notify("Nothing to execute: the plan has no orders")
             return
+        from rp_tui.ui.confirm import ConfirmScreen
 
         def answered(answer: bool | str | None) -> None:
             if answer:
@@ -178,14 +249,19 @@ class RpTuiApp(App[None]):
                 self.pop_screen()  # the preview: results show on the dashboard
                 self.execute(plan, answer if isinstance(answer, str) else "")
 
-        self.push_screen(ConfirmScreen(plan, typed_account=is_live(plan)), answered)
+        self.push_screen(ConfirmScreen(plan, safe_access(self.broker)), answered)
 
     @work(group="broker")
     async def execute(self, plan: Plan, typed_confirmation: str = "") -> None:
         """Send ``plan``'s orders, report the fills, then rebuild the plan.
 
-        Not exclusive and not cancelled by a refresh: orders in flight must finish.
+        Not exclusive and not cancelled by a refresh: orders in flight must finish. A cash
+        flow the plan was sized for is used up by the run (the demo books it).
         """
+        from rp_tui.services.execution import execute_plan
+        from rp_tui.ui.notice import NoticeScreen
+        from rp_tui.ui.results import ResultsScreen
+
         self.executing, self.plan = True, None
         self.workers.cancel_group(self, "plan")  # a stale plan must not land afterwards
         self.dashboard.show_busy(f"Sending {len(plan.orders)} orders to {plan.broker}...")
@@ -196,7 +272,7 @@ class RpTuiApp(App[None]):
         else:
             self.push_screen(ResultsScreen(fills))  # its summary counts each outcome
         finally:
-            self.executing = False
+            self.executing, self.cash_flow = False, 0.0
         await self._load_plan()
 
     # -- keys and palette actions --------------------------------------------------------
@@ -231,22 +307,32 @@ class RpTuiApp(App[None]):
 
     def action_edit(self) -> None:
         """The targets editor: assets, budgets, bounds and rules."""
+        from rp_tui.ui.editor import EditorScreen
+
         self.push_screen(EditorScreen())
 
     def action_log(self) -> None:
         """The trade log: intents, orders, statuses, fills and commissions."""
+        from rp_tui.ui.log_screen import LogScreen
+
         self.push_screen(LogScreen())
 
     def action_risk(self) -> None:
         """Risk contributions, diversification, VaR / CVaR and correlations."""
+        from rp_tui.ui.risk_screen import RiskScreen
+
         self.push_screen(RiskScreen())
 
     def action_backtest(self) -> None:
         """Backtest the configured strategy against equal weight."""
+        from rp_tui.ui.backtest_screen import BacktestScreen
+
         self.push_screen(BacktestScreen(self.session))
 
     def action_trading_state(self) -> None:
         """Set the kill switch: ACTIVE, REDUCING (sells only) or HALTED."""
+        from rp_tui.ui.kill_switch import ask_trading_state
+
         ask_trading_state(self)
 
     def action_cycle_theme(self) -> None:

@@ -16,8 +16,21 @@ if TYPE_CHECKING:
 UNREACHABLE = "cannot reach TWS"
 
 
+def lost_notice(kind: str, text: str, connected_text: str) -> str:
+    """What the "Connection lost" notice says, in the words of the broker that was lost:
+    TWS cut off from IBKR (1100) or not answering; Alpaca (or any other) in its own words
+    (``Alpaca at https://… not answering; retrying``)."""
+    if kind != "ibkr":
+        return text[0].upper() + text[1:]
+    if text.startswith("TWS"):  # 1100: TWS is up, IBKR is not; TWS reconnects itself
+        return f"{text}: nothing can be sent until it is restored"
+    where = connected_text.rpartition(" at ")[2]
+    return f"TWS at {where} stopped answering; reconnecting"
+
+
 class BrokerStatus:
-    """Follows the app's broker connection (IBKR); on the demo account it stays quiet.
+    """Follows the app's broker connection (IBKR, Alpaca, a Flex statement); on the demo
+    account it stays quiet.
 
     Attributes:
         connection: the broker's last status line, shown first on the dashboard.
@@ -36,10 +49,11 @@ class BrokerStatus:
             self.app.broker.on_status = self.on_status
 
     def on_status(self, text: str) -> None:
-        """News from the broker: the connection (connecting, connected, retrying in N s,
-        1100) on the status line; order statuses while orders are out, live, below the table.
+        """News from the broker: the connection (IBKR: connecting, connected, retrying in
+        N s, 1100; Alpaca: connected, not answering) on the status line; order statuses
+        while orders are out, live, below the table.
 
-        ib_async calls this inside the app's event loop, so widgets are updated directly.
+        The brokers call this inside the app's event loop, so widgets are updated directly.
         """
         app = self.app
         if text.startswith(("BUY ", "SELL ")):
@@ -59,12 +73,8 @@ class BrokerStatus:
                     app.action_refresh_plan()  # prices and positions may have moved
         elif was_up:
             self._lost = True
-            where = self._connected_text.rpartition(" at ")[2]
-            if text.startswith("TWS"):  # 1100: TWS is up, IBKR is not; TWS reconnects itself
-                why = f"{text}: nothing can be sent until it is restored"
-            else:
-                why = f"TWS at {where} stopped answering; reconnecting"
-            app.notify(why, title="Connection lost", severity="warning")
+            app.notify(lost_notice(app.broker.kind, text, self._connected_text),
+                       title="Connection lost", severity="warning")  # fmt: skip
         if app.screen_stack and isinstance(app.screen_stack[0], DashboardScreen):
             app.dashboard.update_status()
 

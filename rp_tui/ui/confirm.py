@@ -9,8 +9,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from rp_tui.broker.base import TradingAccess
 from rp_tui.services.plan_records import Plan
 from rp_tui.ui import format as fmt
+from rp_tui.ui.dashboard_text import READ_ONLY_FIX, access_label, cash_flow_text
 
 MAX_LINES = 8  # orders listed in the modal; the rest are counted (fits 80x24)
 
@@ -39,6 +41,8 @@ def summary_lines(plan: Plan) -> list[str]:
         lines.append(f"... and {len(plan.orders) - MAX_LINES} more (see the preview)")
     ccy = plan.base_currency
     lines.append("")
+    if plan.cash_flow:
+        lines.append(f"Planned with a {cash_flow_text(plan)}")
     lines.append(
         f"Est. commission {fmt.money(plan.total_commission, ccy)}; "
         f"cash after {fmt.money(plan.cash_after, ccy)}"
@@ -46,11 +50,33 @@ def summary_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def refusal(access: TradingAccess | None) -> str:
+    """Why the broker will refuse this run before sending anything (read-only, a live
+    account not allowed), in plain words; "" when nothing stands in the way."""
+    if access is None:
+        return ""
+    if access.read_only_reason:
+        return f"READ-ONLY: this run will be refused: {access.read_only_reason}"
+    if access.read_only:
+        return (
+            f"READ-ONLY: this run will be refused and nothing sent ([broker] read_only = "
+            f"true); {READ_ONLY_FIX}"
+        )
+    if access.live and not access.allow_live:
+        return (
+            f"LIVE account {access.account}: this run will be refused ([broker] allow_live = "
+            "false); nothing will be sent"
+        )
+    return ""
+
+
 class ConfirmScreen(ModalScreen[bool | str]):
     """Asks whether to send the plan's orders; dismisses with True (``y``) or False.
 
-    With ``typed_account`` (a live, non-paper account) the user must type the account id
-    and press Enter; the modal then dismisses with what was typed, which the broker checks.
+    ``access`` is the broker's :class:`~rp_tui.broker.base.TradingAccess` read now: the
+    modal names the broker and account, PAPER or LIVE, and says when the run will be
+    refused (read-only). A live account (any broker) must have its id typed, then Enter;
+    the modal then dismisses with what was typed, which the execution path checks.
     """
 
     BINDINGS = [
@@ -59,23 +85,25 @@ class ConfirmScreen(ModalScreen[bool | str]):
         Binding("escape", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, plan: Plan, typed_account: bool = False) -> None:
+    def __init__(self, plan: Plan, access: TradingAccess | None = None) -> None:
         super().__init__()
         self.plan = plan
-        self.typed_account = typed_account
+        self.access = access
+        self.typed_account = bool(access and access.live)
 
     def compose(self) -> ComposeResult:
         plan = self.plan
         count = len(plan.orders)
         with Vertical(id="confirm-box") as box:
             box.border_title = f"Execute {count} order{'s' if count != 1 else ''}?"
-            kind = " (LIVE: real money)" if self.typed_account else ""
-            if plan.broker == "ibkr" and not self.typed_account:
-                kind = " (paper)"
-            yield Static(
-                Text(f"Account {plan.broker} {plan.account}{kind}"), classes="confirm-head"
-            )
+            head = access_label(self.access, plan.account) or f"{plan.broker} {plan.account}"
+            if self.typed_account:
+                head += " (real money)"
+            yield Static(Text(f"Account: {head}"), classes="confirm-head")
             yield Static(Text("\n".join(summary_lines(plan))), id="confirm-orders")
+            refused = refusal(self.access)
+            if refused:
+                yield Static(Text(refused), id="confirm-refused")
             if self.typed_account:
                 yield Static(
                     Text(f"LIVE account {plan.account}: type its id, then Enter"), id="confirm-live"

@@ -1,21 +1,39 @@
-"""The dashboard: one row per asset, account totals and a status line."""
+"""The dashboard: one row per holding (portfolio assets and any other holding of the
+account), account totals, the plan's notes, the policy and schedule, and a status line.
+
+The lines' words come from :mod:`rp_tui.ui.dashboard_text`.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from rp_tui.inputs.portfolio import Rebalancing
+from rp_tui.broker.base import AccountSnapshot
 from rp_tui.services.plan_records import Plan, PositionRow
-from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
+from rp_tui.ui.dashboard_text import (
+    OUTSIDE_MARK,
+    access_alerts,
+    account_rows,
+    blocked_text,
+    connection_lost,
+    note_lines,
+    out_of_band,
+    policy_text,
+    rules_text,
+    safe_access,
+    status_text,
+    totals_lines,
+)
 from rp_tui.ui.kill_switch import trading_state_name
 
-# (key, label) of the positions table; numbers are right-aligned. What matters fits 80
-# columns (up to Risk and the currency); the exchange scrolls into view on the right.
+# (key, label) of the positions table; numbers are right-aligned. When the terminal is too
+# narrow for every column (80 columns), the exchange is left out rather than cut.
 COLUMNS = (
     ("symbol", "Symbol"),
     ("quantity", "Qty"),
@@ -30,6 +48,9 @@ COLUMNS = (
     ("exchange", "Exch"),
 )
 NUMERIC = {"quantity", "price", "value", "weight", "target", "drift", "risk"}
+PENDING = ("target", "drift", "risk")  # shown as "..." until the plan has its targets
+OPTIONAL = ("exchange",)  # left out, in this order, when the table would not fit
+WIDE = 100  # columns from which the policy and schedule are spelled out in full
 # The kind of price behind each row, at most 5 characters wide.
 DATA_LABELS = {
     "live": "live",
@@ -47,108 +68,13 @@ def _right(text: str, style: str = "") -> Text:
     return Text(text, style=style, justify="right")
 
 
-def is_live(plan: Plan) -> bool:
-    """An IBKR account that is not a paper (``DU…``) account: orders move real money."""
-    return plan.broker == "ibkr" and not plan.account.upper().startswith("DU")
-
-
-def connection_lost(connection: str) -> bool:
-    """Whether the broker's last status line means no usable connection (connecting,
-    disconnected and retrying, TWS cut off from IBKR)."""
-    return bool(connection) and not connection.startswith("connected")
-
-
-def status_text(
-    session: Session,
-    plan: Plan | None,
-    broker_kind: str,
-    connection: str = "",
-    state: str = "ACTIVE",
-    failed: bool = False,
-) -> str:
-    """One line: the connection (IBKR: the broker's own words, with host:port) or broker
-    and account, the trading state, price date, method, estimator and lookback, band.
-    Least important last: a narrow terminal cuts the tail (the rules line repeats it)."""
-    strategy = session.portfolio.strategy
-    broker = connection or (f"{plan.broker} {plan.account}" if plan else broker_kind)
-    if plan and is_live(plan):
-        broker = f"LIVE {broker}"  # real money: say so where the eye goes first
-    as_of = f"as of {plan.as_of[:10]}" if plan else "no plan" if failed else "loading account"
-    estimator = "" if strategy.estimator == "sample" else f" {strategy.estimator}"
-    return (
-        f"{broker} | {state} | {as_of} | {strategy.method} {strategy.lookback}d{estimator}"
-        f" | band {band_text(session.portfolio.rebalancing)}"
-    )
-
-
-def band_text(policy: Rebalancing) -> str:
-    """The drift band in words: ``1.00 pp`` (absolute) or ``±20% of target`` (relative)."""
-    if policy.band_kind == "relative":
-        return f"±{fmt.percent(policy.band, 0)} of target"
-    return fmt.points(policy.band, signed=False)
-
-
-def out_of_band(position: PositionRow, plan: Plan) -> bool:
-    """Whether ``position`` drifted past the plan's band (absolute or relative)."""
-    band = plan.band * position.target if plan.policy.band_kind == "relative" else plan.band
-    return abs(position.drift) > band
-
-
-def totals_text(plan: Plan) -> str:
-    """NAV, cash, the largest absolute drift (and its asset), and what the plan would do."""
-    ccy = plan.base_currency
-    worst = max(plan.positions, key=lambda p: abs(p.drift), default=None)
-    drift = fmt.points(plan.max_abs_drift, signed=False)
-    if worst is not None:
-        drift += f" ({worst.symbol})"
-    orders = len(plan.orders)
-    if orders:
-        todo = f"{orders} order{'s' if orders != 1 else ''} to rebalance: p to preview"
-    elif plan.withheld:
-        todo = f"No orders: {plan.withheld}"
-    else:
-        todo = "Every asset is within its band: nothing to trade"
-    return (
-        f"NAV {fmt.money(plan.nav, ccy)}   Cash {fmt.money(plan.cash, ccy)}"
-        f"   Largest |drift| {drift}\n{todo}"
-    )
-
-
-def blocked_text(plan: Plan) -> str:
-    """One line per symbol whose orders are blocked, with the broker's reason."""
-    return "\n".join(
-        f"Blocked {symbol}: {reason.removeprefix(f'{symbol}: ')}"
-        for symbol, reason in plan.blocked.items()
-    )
-
-
-def rules_text(session: Session) -> str:
-    """The allocation inputs in one line: method, estimator, lookback, budgets, bounds,
-    asset-class groups and the volatility target (edited with ``e``)."""
-    p = session.portfolio
-    s = p.strategy
-    budgets = [a for a in p.assets if a.budget is not None]
-    budget_text = "equal" if not budgets else " ".join(f"{a.symbol} {a.budget:g}" for a in budgets)
-    bounds = [
-        f"{a.symbol} {a.min_weight:.0%}-{a.max_weight:.0%}"
-        for a in p.assets
-        if a.min_weight > 0 or a.max_weight < 1
-    ]
-    groups = [f"{name} {lo:.0%}" + (f"-{hi:.0%}" if hi != lo else "") for name, lo, hi in p.groups]
-    target = f"; vol target {s.target_volatility:.0%}" if s.target_volatility else ""
-    return (
-        f"Rules: {s.method}, {s.estimator} covariance, {s.lookback}d; budgets {budget_text};"
-        f" bounds {', '.join(bounds) or 'none'}; classes {', '.join(groups) or 'none'}"
-        f"{target}"
-    )
-
-
 class DashboardScreen(Screen):
     """Positions, target weights and drift of the account; the app's home screen.
 
     Money in each row's currency (value in the base currency, named in the header);
     weight, target and risk contribution in percent of NAV / of portfolio variance;
-    drift in signed percentage points.
+    drift in signed percentage points. Holdings not listed in portfolio.toml carry
+    :data:`~rp_tui.ui.dashboard_text.OUTSIDE_MARK` after their symbol.
     """
 
     BINDINGS = [  # the footer shows the everyday keys; ? lists them all
@@ -158,65 +84,88 @@ class DashboardScreen(Screen):
         Binding("l", "app.log", "Log"),
         Binding("e", "app.edit", "Edit"),
         Binding("k", "app.trading_state", "Kill switch"),
+        Binding("c", "app.cash_flow", "Cash flow: deposit / withdrawal", show=False),
         Binding("d", "toggle_drift", "Drift: weight / risk", show=False),
         Binding("r", "app.refresh_plan", "Refresh", show=False),
     ]
     risk_drift = False  # the Drift column: weight drift (pp) or risk-contribution drift
     error: str | None = None  # why the last plan could not be built
+    loading = "loading account"  # the status line's words until a plan lands
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.columns: tuple[str, ...] = ()  # the table's column keys now
+        self.schedule_lines: tuple[str, str] = ("", "")  # compact and wide, "" when unused
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="status")
         yield DataTable(id="positions", cursor_type="row", zebra_stripes=True)
         yield Static("Loading account...", id="totals")
-        yield Static("", id="blocked")
+        yield Static("", id="alerts")
+        yield Static("", id="notes")
+        yield Static("", id="rules")
         # Ctrl+P still opens the palette (and ? lists it): its footer slot goes to the keys.
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one("#positions", DataTable)
-        base = self.app.session.portfolio.base_currency
-        for key, label in COLUMNS:
-            label = f"{label} {base}" if key == "value" else label  # values in base currency
-            table.add_column(_right(label) if key in NUMERIC else label, key=key)
-        self.query_one("#blocked").display = False
+        self._set_columns(tuple(key for key, _ in COLUMNS))
+        self.query_one("#alerts").display = False
+        self.query_one("#notes").display = False
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
         self.update_status()
-        self.app.action_refresh_plan()  # the table exists now, so the plan can land in it
+        self._show_rules()
+        # the frame paints first; the account (a worker) lands in it afterwards
+        self.call_after_refresh(self.app.action_refresh_plan)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A new width: the columns that fit, the policy in full or compact."""
+        if self.app.plan is not None and self.error is None:
+            self.show_plan(self.app.plan)
+        else:
+            self._show_rules()
+
+    @property
+    def wide(self) -> bool:
+        """Room to spell the policy and schedule out in full."""
+        return self.app.size.width >= WIDE
 
     def update_status(self) -> None:
         """Redraw the status line: a lost connection (warning colour) first, else why the
-        plan failed (error colour), else broker, account, trading state and rules."""
+        plan failed (error colour), else broker, account, PAPER / LIVE, READ-ONLY, trading
+        state and rules."""
         app = self.app
         status = self.query_one("#status", Static)
         lost = connection_lost(app.connection)
         state = trading_state_name()
+        access = safe_access(app.broker)
+        live = access is not None and access.live and bool(access.account)
         status.set_class(self.error is not None and not lost, "-error")
-        status.set_class(lost or state != "ACTIVE", "-warning")
+        status.set_class(lost or state != "ACTIVE" or live, "-warning")
         if self.error is not None and not lost:
             status.update(Text(f"No plan: {self.error}"))
             return
         plan = getattr(app, "plan", None)
-        status.update(
-            Text(
-                status_text(
-                    app.session,
-                    plan,
-                    app.broker.kind,
-                    app.connection,
-                    state,
-                    failed=self.error is not None,
-                )
-            )
+        line = status_text(
+            app.session,
+            plan,
+            app.broker.kind,
+            app.connection,
+            state,
+            failed=self.error is not None,
+            access=access,
+            loading=self.loading,
         )
+        status.update(Text(line))
 
     def action_toggle_drift(self) -> None:
         """Show drift in weight (percentage points of NAV) or in risk contribution."""
         self.risk_drift = not self.risk_drift
         table = self.query_one("#positions", DataTable)
-        column = table.ordered_columns[table.get_column_index("drift")]
-        column.label = _right("RC drift" if self.risk_drift else "Drift")
-        table.refresh()
+        if "drift" in self.columns:
+            column = table.ordered_columns[table.get_column_index("drift")]
+            column.label = _right("RC drift" if self.risk_drift else "Drift")
+            table.refresh()
         if self.app.plan is not None:
             self.show_plan(self.app.plan)
 
@@ -228,45 +177,143 @@ class DashboardScreen(Screen):
     def _warning_style(self) -> str:
         return f"bold {self.app.current_theme.warning or 'yellow'}"
 
-    def show_plan(self, plan: Plan) -> None:
-        """Fill the table, totals and blocked symbols from ``plan``."""
-        self.error = None
-        warn = self._warning_style()
+    def _labels(self) -> dict[str, str]:
+        base = self.app.session.portfolio.base_currency
+        labels = dict(COLUMNS)
+        labels["value"] = f"Value {base}"  # values in the base currency
+        labels["drift"] = "RC drift" if self.risk_drift else "Drift"
+        return labels
+
+    def _set_columns(self, keys: tuple[str, ...]) -> None:
         table = self.query_one("#positions", DataTable)
-        table.clear()
-        for p in plan.positions:
-            outside = out_of_band(p, plan)
-            drift = p.risk_drift if self.risk_drift else p.drift
-            kind = plan.quote_kinds.get(p.symbol, "")
-            blocked = warn if p.symbol in plan.blocked else ""
-            cells = {
-                "symbol": Text(p.symbol, style=blocked),
-                "quantity": _right(fmt.quantity(p.quantity)),
-                "price": _right(fmt.number(p.price)),
-                "data": Text(DATA_LABELS.get(kind, kind), style=blocked),
-                "value": _right(fmt.number(p.value)),
-                "weight": _right(fmt.percent(p.weight)),
-                "target": _right(fmt.percent(p.target)),
-                "drift": _right(fmt.points(drift), "bold" if outside else ""),
-                "risk": _right(fmt.percent(p.risk_contribution)),
-                "currency": Text(p.currency),
-                "exchange": Text(p.exchange),
-            }
-            table.add_row(*(cells[key] for key, _ in COLUMNS), key=p.symbol)
+        table.clear(columns=True)
+        labels = self._labels()
+        for key in keys:
+            table.add_column(_right(labels[key]) if key in NUMERIC else labels[key], key=key)
+        self.columns = keys
+
+    def _fitting(self, rows: list[dict[str, Text]]) -> tuple[str, ...]:
+        """The column keys whose widths fit the terminal (one column kept for a
+        scrollbar), leaving out :data:`OPTIONAL` ones as needed."""
+        labels = self._labels()
+        keys = [key for key, _ in COLUMNS]
+
+        def width(key: str) -> int:  # the table pads each cell by one on either side
+            return max([len(labels[key])] + [row[key].cell_len for row in rows]) + 2
+
+        total = sum(width(key) for key in keys)
+        for key in OPTIONAL:
+            if total <= self.app.size.width - 1:
+                break
+            keys.remove(key)
+            total -= width(key)
+        return tuple(keys)
+
+    def _cells(
+        self, p: PositionRow, plan: Plan | None, warn: str, kinds: dict[str, str] | None = None
+    ) -> dict[str, Text]:
+        drift = p.risk_drift if self.risk_drift else p.drift
+        kind = (plan.quote_kinds if plan else kinds or {}).get(p.symbol, "")
+        blocked = warn if plan and p.symbol in plan.blocked else ""
+        mark = "" if p.in_portfolio else OUTSIDE_MARK
+        outside_band = plan is not None and p.in_portfolio and out_of_band(p, plan)
+        return {
+            "symbol": Text(p.symbol + mark, style=blocked),
+            "quantity": _right(fmt.quantity(p.quantity)),
+            "price": _right(fmt.number(p.price)),
+            "data": Text(DATA_LABELS.get(kind, kind), style=blocked),
+            "value": _right(fmt.number(p.value)),
+            "weight": _right(fmt.percent(p.weight)),
+            "target": _right(fmt.percent(p.target)),
+            "drift": _right(fmt.points(drift), "bold" if outside_band else ""),
+            "risk": _right(fmt.percent(p.risk_contribution) if p.in_portfolio else "-"),
+            "currency": Text(p.currency),
+            "exchange": Text(p.exchange),
+        }
+
+    def _fill(self, positions: list[PositionRow], rows: list[dict[str, Text]]) -> None:
+        table = self.query_one("#positions", DataTable)
+        keys = self._fitting(rows)
+        cursor = table.cursor_row
+        if keys != self.columns:
+            self._set_columns(keys)
+        else:
+            table.clear()
+        for p, cells in zip(positions, rows, strict=True):
+            table.add_row(*(cells[key] for key in keys), key=p.symbol)
+        if 0 < cursor < table.row_count:
+            table.move_cursor(row=cursor)
+
+    def show_account(self, snapshot: AccountSnapshot, cash_flow: float = 0.0) -> bool:
+        """The holdings, NAV and cash of ``snapshot`` while the targets are computed (their
+        cells say ``...``); False when the snapshot cannot be valued yet."""
+        valued = account_rows(snapshot, self.app.session.portfolio.assets, cash_flow)
+        if valued is None:
+            return False
+        positions, nav, cash = valued
+        kinds = dict(snapshot.quote_kinds)
+        rows = []
+        for p in positions:
+            cells = self._cells(p, None, "", kinds)
+            cells.update({key: _right("...") for key in PENDING})
+            rows.append(cells)
+        self._fill(positions, rows)
+        ccy = snapshot.base_currency
         self.query_one("#totals", Static).update(
-            Text(f"{totals_text(plan)}\n{rules_text(self.app.session)}")
+            Text(f"NAV {fmt.money(nav, ccy)}   Cash {fmt.money(cash, ccy)}\nComputing targets...")
         )
-        blocked_line = self.query_one("#blocked", Static)
-        blocked_line.update(Text(blocked_text(plan)))
-        blocked_line.display = bool(plan.blocked)
+        self.loading = f"as of {snapshot.as_of[:10]}, computing targets"
         self.update_status()
+        return True
+
+    def show_plan(self, plan: Plan) -> None:
+        """Fill the table, totals, alerts, notes and rules from ``plan``."""
+        self.error, self.loading = None, DashboardScreen.loading
+        warn = self._warning_style()
+        positions = list(plan.positions)
+        self._fill(positions, [self._cells(p, plan, warn) for p in positions])
+        totals = Text()
+        for line in totals_lines(plan):
+            withheld = bool(plan.withheld) and line.endswith(plan.withheld)
+            totals.append(("\n" if totals else "") + line, warn if withheld else "")
+        self.query_one("#totals", Static).update(totals)
+        alerts = access_alerts(safe_access(self.app.broker))
+        if plan.blocked:
+            alerts.append(blocked_text(plan))
+        self._show("#alerts", alerts)
+        self._show("#notes", note_lines(plan))
+        self._show_rules(plan)
+        self.update_status()
+
+    def _show(self, selector: str, lines: list[str]) -> None:
+        widget = self.query_one(selector, Static)
+        widget.update(Text("\n".join(lines)))
+        widget.display = bool(lines)
+
+    def _show_rules(self, plan: Plan | None = None) -> None:
+        """The allocation rules, the rebalancing policy (compact at 80 columns) and the
+        schedule, when ``[schedule]`` is in use."""
+        session = self.app.session
+        policy = plan.policy if plan is not None else session.portfolio.rebalancing
+        currency = session.portfolio.base_currency
+        lines = [rules_text(session), policy_text(policy, currency, self.wide)]
+        schedule = self.schedule_lines[1 if self.wide else 0]
+        if schedule:
+            lines.append(schedule)
+        self.query_one("#rules", Static).update(Text("\n".join(lines)))
+
+    def show_schedule(self, compact: str, wide: str) -> None:
+        """The schedule line (compact and wide forms), computed by a worker."""
+        self.schedule_lines = (compact, wide)
+        self._show_rules(self.app.plan)
 
     def show_error(self, message: str) -> None:
         """Empty the table (its numbers would be stale), flag the status line and show
         ``message`` in full below it."""
-        self.error = message
+        self.error, self.loading = message, DashboardScreen.loading
         self.query_one("#positions", DataTable).clear()
-        self.query_one("#blocked").display = False
+        self.query_one("#alerts").display = False
+        self.query_one("#notes").display = False
         self.update_status()
         self.query_one("#totals", Static).update(
             Text(f"Could not build the plan:\n{message}\n\n{RETRY_NOTE}")

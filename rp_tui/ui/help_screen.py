@@ -36,6 +36,7 @@ def key_lines(title: str, bindings) -> list[str]:
 def help_text(app) -> str:
     """All keys of the app and of each screen it can show."""
     from rp_tui.ui.backtest_screen import BacktestScreen
+    from rp_tui.ui.cash_flow import CashFlowScreen
     from rp_tui.ui.confirm import ConfirmScreen
     from rp_tui.ui.dashboard import DashboardScreen
     from rp_tui.ui.editor import EditCellScreen, EditorScreen
@@ -47,6 +48,10 @@ def help_text(app) -> str:
     sections = [
         ("Everywhere", [*type(app).BINDINGS, ("ctrl+p", "command_palette", "Commands")]),
         ("Dashboard", DashboardScreen.BINDINGS),
+        (
+            "Cash flow (c)",
+            [("enter", "submit", "Plan with +5000 / -2000"), *CashFlowScreen.BINDINGS],
+        ),
         ("Editor", EditorScreen.BINDINGS),
         ("Editing a cell", [("enter", "accept", "Accept"), *EditCellScreen.BINDINGS]),
         ("Order preview", PreviewScreen.BINDINGS),

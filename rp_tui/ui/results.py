@@ -25,6 +25,8 @@ OUTCOMES = {
     "rejected": "rejected",
     "unknown": "with an unknown outcome",
 }
+LABELS = ("Side", "Symbol", "Filled", "Avg price", "Comm.", "Status", "Message")
+NUMERIC = {"Filled", "Avg price", "Comm."}
 # ib_async's wording repeats the code and names its request: "Error 201, reqId 28: ".
 _IB_PREFIX = re.compile(r"Error \d+, reqId -?\d+: ")
 
@@ -114,19 +116,33 @@ class ResultsScreen(ModalScreen[None]):
             "unknown": f"bold reverse {theme.error or 'red'}",
         }
         table = self.query_one("#results", DataTable)
-        for label in ("Side", "Symbol", "Filled", "Avg price", "Comm.", "Status", "Message"):
-            table.add_column(label, key=label)
-        for f in self.fills:
-            total = f.quantity + f.remaining
-            table.add_row(
-                f.side,
-                f.symbol,
-                Text(f"{fmt.quantity(f.quantity)}/{fmt.quantity(total)}", justify="right"),
-                Text(fmt.number(f.price) if f.quantity else "-", justify="right"),
-                Text(fmt.money(f.commission, f.currency), justify="right"),
+        cells = [
+            (
+                Text(f.side),
+                Text(f.symbol),
+                Text(f"{fmt.quantity(f.quantity)}/{fmt.quantity(f.quantity + f.remaining)}"),
+                Text(fmt.number(f.price) if f.quantity else "-"),
+                Text(fmt.money(f.commission, f.currency)),
                 Text(f.status, style=styles.get(f.status, "")),
                 Text(outcome_note(f)),
             )
+            for f in self.fills
+        ]
+        widths = [
+            max([len(label)] + [row[i].cell_len for row in cells]) for i, label in enumerate(LABELS)
+        ]
+        # the message takes what the screen leaves (the box's border and padding, each
+        # cell's padding), wrapping onto more lines rather than running off the edge
+        room = self.app.size.width - 6 - 2 * len(LABELS) - sum(widths[:-1])
+        for i, label in enumerate(LABELS):
+            numeric = label in NUMERIC
+            width = max(room, len(label)) if i == len(LABELS) - 1 else None
+            table.add_column(Text(label, justify="right") if numeric else label, key=label,
+                             width=width)  # fmt: skip
+        for row in cells:
+            for i, label in enumerate(LABELS):
+                row[i].justify = "right" if label in NUMERIC else "left"
+            table.add_row(*row, height=None)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -8,8 +8,10 @@ seconds, so a loaded machine makes a test slower, not red.
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,21 @@ PORTFOLIO = REPO / "rp_tui" / "examples" / "factor-etfs.toml"  # as tests/confte
 THEMES = REPO / "themes"
 SIZE = (80, 24)
 WAIT = 90.0  # seconds: reached only by a test that fails anyway
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # the schedule's "now" in every UI test
+
+
+@pytest.fixture(autouse=True)
+def local_time_utc():
+    """This machine's time zone is UTC during UI tests (the dashboard shows local times)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture
@@ -52,8 +69,11 @@ def portfolio_copy(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def make_app(session: Session, theme_dirs: list[Path] | None = None) -> RpTuiApp:
-    """The app over a new demo broker; themes from the repo only (not the user's)."""
-    return RpTuiApp(session, make_broker(session), theme_dirs=theme_dirs or [THEMES])
+    """The app over a new demo broker; themes from the repo only (not the user's); the
+    schedule computed at :data:`NOW`."""
+    app = RpTuiApp(session, make_broker(session), theme_dirs=theme_dirs or [THEMES])
+    app.clock = lambda: NOW
+    return app
 
 
 async def until(

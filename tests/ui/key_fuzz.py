@@ -25,7 +25,7 @@ from rp_tui.ui.app import RpTuiApp
 REPO = Path(__file__).resolve().parents[2]
 # The app's own keys (screens, dialogs, the editor) ...
 APP_KEYS = (
-    "p", "enter", "y", "n", "escape", "e", "d", "l", "k", "r", "t", "v", "b",
+    "p", "enter", "y", "n", "escape", "e", "d", "l", "k", "r", "t", "v", "b", "c",
     "question_mark", "up", "down", "left", "right", "pageup", "pagedown", "tab",
     "ctrl+s", "ctrl+z", "a", "x", "s", "g", "m", "w", "o", "h", "backspace", "home", "end",
 )  # fmt: skip

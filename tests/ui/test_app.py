@@ -58,7 +58,7 @@ async def test_dashboard_shows_positions_totals_and_status(session):
         assert [r["symbol"] for r in cells] == SYMBOLS
         assert all(cell.isascii() for row in cells for cell in row.values())  # no wide glyphs
         usmv = cells[3]
-        assert [usmv[k] for k in ("exchange", "currency", "quantity")] == ["SMART", "USD", "254"]
+        assert [usmv[k] for k in ("currency", "quantity")] == ["USD", "254"]
         assert usmv["price"] == fmt.number(plan.positions[3].price)  # 71.13
         assert usmv["drift"] == fmt.points(plan.positions[3].drift) == "-3.18 pp"
         assert cells[1]["drift"] == "+1.52 pp"
@@ -71,20 +71,25 @@ async def test_dashboard_shows_positions_totals_and_status(session):
             f"NAV {fmt.money(plan.nav, 'USD')}",
             f"Cash {fmt.money(plan.cash, 'USD')}",
             "Largest |drift| 3.18 pp (USMV)",
-            "demo DEMO-RP1 | ACTIVE",
+            "demo DEMO-RP1 PAPER | ACTIVE",
             "Symbol",
             *footer,
         )
         status = text.splitlines()[1]
-        assert "demo DEMO-RP1 | ACTIVE" in status and "erc 252d" in status
+        assert "demo DEMO-RP1 PAPER | ACTIVE" in status and "erc 252d" in status
         assert "as of 2022-12-28" in status and "band 1.00 pp" in status
-        # the visible part of the table, at 80 columns: every column up to the currency
+        # at 80 columns the table fits: every column up to the currency, the exchange left
+        # out rather than cut to a letter (no horizontal scrollbar either)
         header = text.splitlines()[3].split()
-        assert header[:10] == ["Symbol", "Qty", "Price", "Data", "Value", "USD", "Weight",
-                               "Target", "Drift", "Risk"]  # fmt: skip
-        assert "Ccy" in header
+        assert header == ["Symbol", "Qty", "Price", "Data", "Value", "USD", "Weight",
+                          "Target", "Drift", "Risk", "Ccy"]  # fmt: skip
+        assert table.virtual_size.width <= table.size.width
         for key in footer:
             assert key in text  # the footer, at 80 columns
+        await pilot.resize_terminal(120, 40)  # room for the exchange
+        await until(pilot, lambda: "exchange" in table.columns, what="the Exch column")
+        assert named_rows(table)[3]["exchange"] == "SMART"
+        await shows(pilot, "Exch")
 
 
 async def test_preview_lists_the_plan_orders_and_totals(session):
@@ -96,19 +101,22 @@ async def test_preview_lists_the_plan_orders_and_totals(session):
         await settle(pilot)
         await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
 
-        def estimated() -> list[list[str]]:  # TWS's what-if estimate (none on the demo)
-            cells = rows(app.screen.query_one("#orders", DataTable))
-            return cells if cells and all(r[6] != "..." for r in cells) else []
-
-        await until(pilot, estimated, what="the TWS estimates")
-        cells = estimated()
+        table = app.screen.query_one("#orders", DataTable)
+        await until(pilot, lambda: table.row_count == 3, what="the orders")
+        cells = [[cell.strip() for cell in row] for row in rows(table)]
         assert [r[:3] for r in cells] == expected
-        assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "unknown", "USD"]
+        # the demo has no what-if estimate: no TWS column; a sell's estimated realised gain
+        assert "tws" not in table.columns
+        gains = [fmt.number(o.realised_gain) for o in plan.orders[:2]]
+        assert gains == ["-341.46", "-275.52"]
+        assert [r[6] for r in cells] == [*gains, ""]  # a buy realises nothing
+        assert cells[2][3:] == ["71.13", "1,849.48", "1.00", "", "USD"]
         await shows(
             pilot,
-            "Sold 2,564.16 USD   Bought 1,849.48 USD",
+            "Sold 2,564.16 USD   Bought 1,849.48 USD   Est. realised gain -616.98 USD",
             f"Est. commission {fmt.money(plan.total_commission, 'USD')}",
             f"{fmt.money(plan.cash_after, 'USD')} after",
+            f"Kept as cash: {fmt.money(plan.reserve, 'USD')} (the cash buffer)",
         )
         # the footer names the confirm key
         await until(pilot, lambda: "Confirm" in screen_text(app).splitlines()[-1])

@@ -137,7 +137,7 @@ async def test_dashboard_and_preview_from_tws(ibkr_session, emulator):
         await until(pilot, lambda: "Blocked VLUE" in screen_text(app))
         assert quantities(app) == HELD
         status = status_line(app)
-        assert status.startswith(f"connected to DU1234567 at 127.0.0.1:{emulator.port} | ACTIVE")
+        assert status.startswith("IBKR DU1234567 PAPER | ACTIVE | as of")
         kinds = {symbol: r["data"] for symbol, r in positions(app).items()}
         assert kinds == {"MTUM": "delay", "QUAL": "live", "SIZE": "live", "USMV": "live",
                          "VLUE": "mark"}  # fmt: skip
@@ -240,7 +240,7 @@ async def test_unreachable_tws_offers_the_demo_account(ibkr_session):
         await press(pilot, "d", lambda: app.broker.kind == "demo")
         await loaded(pilot)
         assert isinstance(app.screen, DashboardScreen)
-        await until(pilot, lambda: status_line(app).startswith("demo DEMO-RP1 | ACTIVE"))
+        await until(pilot, lambda: status_line(app).startswith("demo DEMO-RP1 PAPER | ACTIVE"))
 
 
 async def test_read_only_connection_refuses_clearly(tmp_path, data_dir, emulator):
@@ -248,7 +248,11 @@ async def test_read_only_connection_refuses_clearly(tmp_path, data_dir, emulator
     app = ibkr_app(open_session(path), emulator.port)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
+        # said before y is ever pressed: on the status line, below the table, in the modal
+        assert status_line(app).startswith("IBKR DU1234567 PAPER READ-ONLY | ACTIVE")
+        await shows(pilot, "READ-ONLY: [broker] read_only = true, no order can be sent")
         await confirm(pilot)
+        await shows(pilot, "READ-ONLY: this run will be refused and nothing sent")
         await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, NoticeScreen))
         await shows(pilot, "Orders not sent", "connected read-only: set [broker] read_only")
@@ -295,7 +299,7 @@ async def test_dropped_connection_reconnects_without_freezing(ibkr_session, emul
         emulator.drop_connections()  # the listener stays: supervise() reconnects at once
         await until(pilot, lambda: "Connection lost" in notes(app))
         await until(pilot, lambda: "Reconnected" in notes(app))
-        await until(pilot, lambda: status_line(app).startswith("connected to DU1234567"))
+        await until(pilot, lambda: status_line(app).startswith("IBKR DU1234567 PAPER | ACTIVE"))
         await emulator.stop()  # now nobody answers: back-off and retry
         await until(pilot, lambda: "retrying in" in status_line(app))
         assert "disconnected from TWS at 127.0.0.1" in status_line(app)
@@ -305,7 +309,7 @@ async def test_dropped_connection_reconnects_without_freezing(ibkr_session, emul
         await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await emulator.start()
         await until(pilot, lambda: app.connection.startswith("connected"))
-        await until(pilot, lambda: status_line(app).startswith("connected to DU1234567"))
+        await until(pilot, lambda: status_line(app).startswith("IBKR DU1234567 PAPER | ACTIVE"))
 
 
 async def test_kill_switch_halts_execution(ibkr_session, emulator):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rp_tui.broker.base import Fill
-from rp_tui.ui.dashboard import DashboardScreen, connection_lost, status_text
+from rp_tui.ui.dashboard import DashboardScreen
+from rp_tui.ui.dashboard_text import connection_lost, status_text
 from rp_tui.ui.log_screen import full_record, row
 from rp_tui.ui.results import ResultsScreen, fills_message, outcome_note
 
@@ -66,6 +67,12 @@ async def test_results_screen_lists_every_order(session):
         assert table[0]["Comm."] == "1.00 USD" and table[0]["Avg price"] == "111.90"
         assert app.screen.query_one("#results-summary").has_class("-error")
         await shows(pilot, "Commission 2.00 USD")
+        # at 80x24 nothing runs off the right edge: long messages wrap in their column,
+        # and the keys stay on screen below the table
+        results = app.screen.query_one("#results")
+        assert results.virtual_size.width <= results.size.width
+        assert "201 Order rejected" in table[3]["Message"]
+        await shows(pilot, "Enter / Esc: close")
         await press(pilot, "enter", lambda: isinstance(app.screen, DashboardScreen))
 
 
@@ -101,5 +108,7 @@ def test_status_line_puts_the_connection_first(session):
     assert not connection_lost("")
     line = status_text(session, None, "ibkr", "disconnected from TWS at h:1: retrying in 2 s",
                        "HALTED", failed=True)  # fmt: skip
-    assert line.startswith("disconnected from TWS at h:1: retrying in 2 s | HALTED | no plan")
+    assert line.startswith(
+        "disconnected from TWS at h:1: retrying in 2 s | ibkr | HALTED | no plan"
+    )
     assert status_text(session, None, "demo").startswith("demo | ACTIVE | loading account")

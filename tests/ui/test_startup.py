@@ -1,0 +1,40 @@
+"""Start-up (#16): the first frame needs only the dashboard; the plan, the schedule and the
+other screens are imported when used, after it (``benchmarks/bench_startup.py`` times the
+first frame and the NAV against a bare Textual app)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.ui.conftest import REPO
+
+# What `rp-tui` loads before the dashboard paints: the CLI, the session, the demo broker and
+# the app. The plan (scipy), the schedule (pandas, exchange calendars), the charts (plotext)
+# and the other screens must not be among them.
+FIRST_SCREEN = """
+import sys
+from rp_tui.cli.app_command import run_tui
+from rp_tui.services.session import make_broker, open_session
+session = open_session("rp_tui/examples/factor-etfs.toml")
+broker = make_broker(session)
+from rp_tui.ui.app import RpTuiApp
+RpTuiApp(session, broker)
+late = ("scipy", "pandas", "exchange_calendars", "plotext", "rp_tui.services.plan",
+        "rp_tui.ui.backtest_screen", "rp_tui.ui.risk_screen", "rp_tui.ui.preview")
+print(" ".join(m for m in late if m in sys.modules))
+"""
+
+
+def test_the_first_screen_imports_only_what_it_needs(tmp_path):
+    env = {**os.environ, "RP_TUI_DATA_DIR": str(tmp_path)}
+    loaded = subprocess.run(
+        [sys.executable, "-c", FIRST_SCREEN],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert loaded == [], f"imported before the first frame: {loaded}"
