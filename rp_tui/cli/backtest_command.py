@@ -11,7 +11,7 @@ from rp_tui.cli.common import open_from_args
 def options_from_args(args: argparse.Namespace, **overrides):
     """The :class:`~rp_tui.services.backtest.BacktestOptions` of the arguments, then
     ``overrides``."""
-    from rp_tui.cli.parser import policy_from_args
+    from rp_tui.cli.option_groups import policy_from_args
     from rp_tui.services.backtest import BacktestOptions
 
     fields = dict(

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from rp_tui.cli.common import broker_from_args, close, open_from_args
-from rp_tui.cli.parser import cash_flow, policy_from_args
+from rp_tui.cli.option_groups import cash_flow, policy_from_args
 from rp_tui.cli.render import print_plan
 
 

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from dataclasses import asdict
 
 from rp_tui.cli.common import CommandExit, broker_from_args, close, open_from_args
-from rp_tui.cli.parser import cash_flow, policy_from_args
+from rp_tui.cli.option_groups import cash_flow, policy_from_args
 from rp_tui.cli.render import print_plan
 from rp_tui.errors import UserError
 
