@@ -109,7 +109,7 @@ class DashboardScreen(Screen):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._set_columns(tuple(key for key, _ in COLUMNS))
+        self._set_columns(dict.fromkeys(key for key, _ in COLUMNS))
         self.query_one("#alerts").display = False
         self.query_one("#notes").display = False
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
@@ -184,30 +184,31 @@ class DashboardScreen(Screen):
         labels["drift"] = "RC drift" if self.risk_drift else "Drift"
         return labels
 
-    def _set_columns(self, keys: tuple[str, ...]) -> None:
+    def _set_columns(self, widths: dict[str, int | None]) -> None:
+        """Rebuild the table's columns: ``{key: content width}`` (``None``: measured by
+        the table). Explicit widths keep the layout from waiting on the table's own
+        measuring, which runs when it is idle (under load, after the screen was drawn)."""
         table = self.query_one("#positions", DataTable)
         table.clear(columns=True)
         labels = self._labels()
-        for key in keys:
-            table.add_column(_right(labels[key]) if key in NUMERIC else labels[key], key=key)
-        self.columns = keys
+        for key, width in widths.items():
+            label = _right(labels[key]) if key in NUMERIC else labels[key]
+            table.add_column(label, key=key, width=width)
+        self.columns = tuple(widths)
 
-    def _fitting(self, rows: list[dict[str, Text]]) -> tuple[str, ...]:
-        """The column keys whose widths fit the terminal (one column kept for a
-        scrollbar), leaving out :data:`OPTIONAL` ones as needed."""
+    def _fitting(self, rows: list[dict[str, Text]]) -> dict[str, int]:
+        """The columns whose widths fit the terminal (one column kept for a scrollbar),
+        leaving out :data:`OPTIONAL` ones as needed: ``{key: content width}``."""
         labels = self._labels()
-        keys = [key for key, _ in COLUMNS]
-
-        def width(key: str) -> int:  # the table pads each cell by one on either side
-            return max([len(labels[key])] + [row[key].cell_len for row in rows]) + 2
-
-        total = sum(width(key) for key in keys)
+        widths = {
+            key: max([len(labels[key])] + [row[key].cell_len for row in rows]) for key, _ in COLUMNS
+        }
+        total = sum(w + 2 for w in widths.values())  # the table pads each cell by one a side
         for key in OPTIONAL:
             if total <= self.app.size.width - 1:
                 break
-            keys.remove(key)
-            total -= width(key)
-        return tuple(keys)
+            total -= widths.pop(key) + 2
+        return widths
 
     def _cells(
         self, p: PositionRow, plan: Plan | None, warn: str, kinds: dict[str, str] | None = None
@@ -233,12 +234,10 @@ class DashboardScreen(Screen):
 
     def _fill(self, positions: list[PositionRow], rows: list[dict[str, Text]]) -> None:
         table = self.query_one("#positions", DataTable)
-        keys = self._fitting(rows)
+        widths = self._fitting(rows)
+        keys = tuple(widths)
         cursor = table.cursor_row
-        if keys != self.columns:
-            self._set_columns(keys)
-        else:
-            table.clear()
+        self._set_columns(widths)
         for p, cells in zip(positions, rows, strict=True):
             table.add_row(*(cells[key] for key in keys), key=p.symbol)
         if 0 < cursor < table.row_count:
