@@ -4,6 +4,7 @@ connection, portfolio.toml, the kill switch and the palette each have their own 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from importlib import import_module
@@ -28,6 +29,8 @@ from rp_tui.ui.themes import choose_theme, load_themes, next_theme
 if TYPE_CHECKING:
     from rp_tui.inputs.portfolio_edit import PortfolioFile
     from rp_tui.services.plan_records import Plan
+
+PAINT_WAIT = 0.5  # seconds the plan waits for the account view to paint, at most
 
 # The first screen needs only the dashboard: every other screen, the plan (numpy, scipy)
 # and the schedule (pandas, exchange calendars) are imported when first used, after the
@@ -164,10 +167,16 @@ class RpTuiApp(App[None]):
             self.load_schedule()
 
     async def _painted(self) -> None:
-        """Return once the screen has been refreshed (what was just shown is painted)."""
+        """Return once the dashboard has been repainted (what was just shown is on screen),
+        or after :data:`PAINT_WAIT` seconds. Textual runs the callback after the *active*
+        screen's next refresh and drops it with a screen popped first (results dismissed
+        under load): the wait is a courtesy to the eye and must never hold the plan up."""
+        if self.screen is not self.dashboard:
+            return
         painted = asyncio.Event()
         self.call_after_refresh(painted.set)
-        await painted.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(painted.wait(), PAINT_WAIT)
 
     def schedule_in_use(self) -> bool:
         """Whether portfolio.toml has a ``[schedule]`` table: then the dashboard shows it."""

@@ -38,3 +38,21 @@ def test_the_first_screen_imports_only_what_it_needs(tmp_path):
         check=True,
     ).stdout.split()
     assert loaded == [], f"imported before the first frame: {loaded}"
+
+
+async def test_a_dropped_paint_callback_does_not_hold_the_plan_up(monkeypatch):
+    """Textual runs ``call_after_refresh`` callbacks after the *active* screen's next
+    refresh and drops them with a screen popped first (results dismissed under load left
+    the dashboard on "computing targets" for good): the account view waits for its paint at
+    most ``PAINT_WAIT`` seconds, then the plan lands anyway."""
+    from rp_tui.services.session import open_session
+    from tests.conftest import PORTFOLIO
+    from tests.ui.conftest import SIZE, make_app, until
+
+    app = make_app(open_session(PORTFOLIO))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.plan is not None, what="the first plan")
+        app.plan = None  # as after an execution: the account view shows first
+        monkeypatch.setattr(app, "call_after_refresh", lambda *args, **kwargs: True)
+        app.action_refresh_plan()
+        await until(pilot, lambda: app.plan is not None, 20.0, "the plan after a lost paint")
