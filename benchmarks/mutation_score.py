@@ -25,22 +25,28 @@ TARGETS = {
         "tests/domain/test_rebalance.py",
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
+        "tests/domain/test_rebalance_pins.py",
     ],
     "rp_tui/domain/share_fitting.py": [
         "tests/domain/test_rebalance.py",
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
+        "tests/domain/test_fitting_pins.py",
+        "tests/domain/test_sizing_pins.py",
+        "tests/domain/test_rebalance_pins.py",
     ],
     "rp_tui/domain/sizing_checks.py": [
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
+        "tests/domain/test_sizing_pins.py",
     ],
     "rp_tui/domain/fee_model.py": [
         "tests/domain/test_fee_model.py",
         "tests/domain/test_fee_examples.py",
         "tests/domain/test_fee_conversion.py",
+        "tests/domain/test_fee_pins.py",
     ],
-    "rp_tui/domain/safety.py": ["tests/domain/test_safety.py"],
+    "rp_tui/domain/safety.py": ["tests/domain/test_safety.py", "tests/domain/test_safety_pins.py"],
     "rp_tui/domain/allocation.py": ["tests/domain/test_allocation.py"],
 }
 MUTMUT = Path(sys.executable).with_name("mutmut")
