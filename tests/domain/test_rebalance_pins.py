@@ -271,3 +271,114 @@ def test_the_plan_reports_weights_notionals_and_every_commission():
     assert plan.commissions.tolist() == pytest.approx([0.40, 1.00])
     assert plan.cash_after == pytest.approx(18.60)
     assert plan.total_commission == pytest.approx(1.40)
+
+
+# -- modes and share rounding ----------------------------------------------------------------
+
+
+def test_fractional_shares_spend_the_proceeds_to_the_cent():
+    """Fractional shares, US Fixed (1 % cap): selling 5 of 10 shares at 10 brings 50 − 0.50;
+    the buy at 10 plus its 1 % commission takes all of it: 49.50 / 10.10 = 4.90099… shares,
+    cash ≈ 0."""
+    plan = plan_rebalance(
+        np.array([10.0, 0.0]),
+        np.array([10.0, 10.0]),
+        0.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(whole_shares=False),
+        FeeTable([US_FIXED] * 2),
+    )
+    assert plan.quantities[0] == -5.0
+    assert plan.quantities[1] == pytest.approx(49.5 / 10.1, rel=1e-9)
+    assert plan.commissions.tolist() == pytest.approx([0.5, 0.49009901], rel=1e-6)
+    assert plan.cash_after == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_frictionless_plan_reports_every_figure():
+    """No fees, fractional shares, one currency: 10 shares at 10 and cash 20 (NAV 120,
+    weights 5/6 and 0, targets 0.5 each): sell 4, buy 7.5 at 8, cash 0."""
+    plan = plan_rebalance(
+        np.array([10.0, 0.0]),
+        np.array([10.0, 8.0]),
+        20.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(whole_shares=False),
+        free(2),
+    )
+    assert plan.nav == 120.0
+    assert plan.weights.tolist() == pytest.approx([5 / 6, 0.0])
+    assert plan.targets.tolist() == [0.5, 0.5]
+    assert plan.drift.tolist() == pytest.approx([1 / 3, -0.5])
+    assert plan.quantities.tolist() == pytest.approx([-4.0, 7.5])
+    assert plan.notional.tolist() == pytest.approx([40.0, 60.0])
+    assert plan.commissions.tolist() == [0.0, 0.0]
+    assert plan.cash_after == pytest.approx(0.0, abs=1e-9)
+    assert plan.total_commission == 0.0
+    assert plan.fill_prices.tolist() == [10.0, 8.0]
+
+
+def test_sell_only_takes_a_shortfall_pro_rata_and_rounds_up():
+    """Nothing is over target and a withdrawal of 50 needs 40 more than the cash of 10: it
+    is taken pro rata, 20 from each holding at 10 — 2 shares each, cash 50. With 12 and 10
+    shares and no cash, the excess (35 and 15) covers it: 3.5 → 4 and 1.5 → 2 shares."""
+    rules = RebalanceRules(mode="sell-only")
+    even = plan_rebalance(
+        np.array([10.0, 10.0]),
+        np.full(2, 10.0),
+        10.0,
+        np.array([0.5, 0.5]),
+        rules,
+        free(2),
+        withdraw=50.0,
+    )
+    assert even.quantities.tolist() == [-2.0, -2.0] and even.cash_after == 50.0
+    over = plan_rebalance(
+        np.array([12.0, 10.0]),
+        np.full(2, 10.0),
+        0.0,
+        np.array([0.5, 0.5]),
+        rules,
+        free(2),
+        withdraw=50.0,
+    )
+    assert over.quantities.tolist() == [-4.0, -2.0] and over.cash_after == 60.0
+
+
+def test_buy_only_spends_the_cash_above_the_buffer_and_ignores_the_band():
+    """Cash 100, 5 shares at 10 (NAV 150), buffer 10 % (15): targets 67.50 each; 7 and 1
+    shares leave 20 ≥ 15. Without a buffer and with a band of 50 pp (ignored in buy-only)
+    the 100 buys 8 and 2, to the last cent."""
+    args = (np.array([0.0, 5.0]), np.full(2, 10.0), 100.0, np.array([0.5, 0.5]))
+    buffered = plan_rebalance(*args, RebalanceRules(mode="buy-only", cash_buffer=0.1), free(2))
+    assert buffered.quantities.tolist() == [7.0, 1.0] and buffered.cash_after == 20.0
+    banded = plan_rebalance(*args, RebalanceRules(mode="buy-only", band=0.5), free(2))
+    assert banded.quantities.tolist() == [8.0, 2.0] and banded.cash_after == 0.0
+
+
+def test_a_sale_that_brings_no_more_than_its_commission_is_not_made():
+    """LSE GBP 3.00 minimum: 1 share at 3.00 brings exactly its commission: not sold; at
+    3.01 it brings 0.01 and is sold."""
+    fees = FeeTable([LSE_GBP] * 2)
+    args = (np.array([1.0, 0.0]), 0.0, np.array([0.0, 1.0]), RebalanceRules(), fees)
+    at = plan_rebalance(args[0], np.array([3.0, 3.0]), *args[1:])
+    assert at.quantities.tolist() == [0.0, 0.0] and at.cash_after == 0.0
+    above = plan_rebalance(args[0], np.array([3.01, 3.0]), *args[1:])
+    assert above.quantities.tolist() == [-1.0, 0.0]
+    assert above.cash_after == pytest.approx(0.01)
+
+
+def test_a_plan_inside_the_band_reports_no_trade_in_full():
+    """Everything inside a 20 pp band, 10 bp slippage: no order, notionals and commissions
+    zero, cash unchanged at 7, fills at the reference prices."""
+    plan = plan_rebalance(
+        np.array([5.0, 5.0]),
+        np.full(2, 10.0),
+        7.0,
+        np.array([0.5, 0.5]),
+        RebalanceRules(band=0.2, slippage_bp=10),
+        free(2),
+    )
+    assert plan.quantities.tolist() == [0.0, 0.0]
+    assert plan.notional.tolist() == [0.0, 0.0] and plan.commissions.tolist() == [0.0, 0.0]
+    assert plan.cash_after == 7.0 and plan.total_commission == 0.0
+    assert plan.fill_prices.tolist() == [10.0, 10.0]

@@ -95,13 +95,15 @@ def reference_top_up(signed, acc, floor, allowed, acceptable, cash):
     return signed, cash
 
 
-def idealpro(foreign: np.ndarray, acc_prices: np.ndarray, fx: np.ndarray):
+def idealpro(
+    foreign: np.ndarray, acc_prices: np.ndarray, fx: np.ndarray, rate=0.00002, minimum=2.0
+):
     """IBKR IDEALPRO on the net flow of the foreign listings (one currency): 0.2 bp of the
     base value converted, at least 2.00; nothing when no foreign order trades."""
 
     def fee(q: np.ndarray) -> float:
         flow = float((q * acc_prices * fx)[foreign].sum())
-        return 0.0 if flow == 0 else max(2.0, 0.00002 * abs(flow))
+        return 0.0 if flow == 0 else max(minimum, rate * abs(flow))
 
     return fee
 
@@ -212,6 +214,11 @@ def test_a_share_that_only_moves_drift_from_cash_to_an_asset_is_not_bought():
     assert acc.distance(np.array([1.0, 0.0])) == 1.5
     signed, cash = spend_leftovers(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 32.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 32.0
+    share_by_share = account(
+        [0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0, conversion=lambda q: 0.0
+    )
+    out = spend_leftovers(np.zeros(2), share_by_share, 0.0, np.ones(2, bool), everything, 32.0)
+    assert out[0].tolist() == [0.0, 0.0] and out[1] == 32.0
 
 
 def test_no_leftover_no_top_up_and_no_wanted_asset_no_top_up():
@@ -225,8 +232,8 @@ def test_no_leftover_no_top_up_and_no_wanted_asset_no_top_up():
 
 
 def random_case(rng: np.random.Generator, conversion: bool):
-    """A seeded account as the sizer builds it: fees, FX, slippage, some sells, small
-    leftovers; targets that sum to NAV less the cash buffer, which is the floor (so cash
+    """A seeded account as the sizer builds it: fees, FX, slippage, some sells and buys,
+    small leftovers; targets that sum to NAV less the cash buffer, which is the floor (so cash
     above the floor is above its own target and a share bought never merely moves drift)."""
     n = int(rng.integers(2, 6))
     prices = np.round(rng.uniform(3.0, 120.0, n), 2)
@@ -241,7 +248,10 @@ def random_case(rng: np.random.Generator, conversion: bool):
     buffer = float(rng.choice([0.0, 0.01, 0.03]))
     target_values = rng.dirichlet(np.ones(n)) * (1 - buffer) * nav
     slip = float(rng.choice([0.0, 0.0005]))
-    signed = np.where(rng.random(n) < 0.3, -np.minimum(held, rng.integers(1, 4, n)), 0.0)
+    sells = np.where(rng.random(n) < 0.3, -np.minimum(held, rng.integers(1, 4, n)), 0.0)
+    signed = np.where(rng.random(n) < 0.3, rng.integers(1, 4, n), sells)  # some already bought
+    # IDEALPRO at its minimum, or a rate alone (1 %: every share changes the conversion)
+    rate, minimum = (0.00002, 2.0) if rng.random() < 0.5 else (0.01, 0.0)
     acc = account(
         held,
         prices,
@@ -251,7 +261,7 @@ def random_case(rng: np.random.Generator, conversion: bool):
         fees=fees,
         fx=fx,
         slip=slip,
-        conversion=idealpro(foreign, prices, fx) if conversion else None,
+        conversion=idealpro(foreign, prices, fx, rate, minimum) if conversion else None,
     )
     allowed = rng.random(n) < 0.85
     rule = float(rng.choice([0.0, 0.0, 40.0]))
