@@ -14,8 +14,9 @@ from rp_tui.tws_emulator import TwsEmulator, demo_scenario
 Errors = list[tuple[int, int, str]]
 
 
-async def until(predicate: Callable[[], object], timeout: float = 2.0) -> None:
-    """Wait until ``predicate()`` is true (the client handles messages asynchronously)."""
+async def until(predicate: Callable[[], object], timeout: float = 30.0) -> None:
+    """Wait until ``predicate()`` is true (the client handles messages asynchronously);
+    the timeout only bounds a failing test (a loaded machine may take seconds)."""
 
     async def poll() -> None:
         while not predicate():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -152,16 +153,23 @@ async def test_live_account_needs_allow_live_and_typed_confirmation(session, con
     assert fills and all(f.status == "filled" for f in fills)
 
 
+async def eventually(condition, timeout: float = 60.0) -> None:
+    """Poll ``condition()`` until true; fail after ``timeout`` seconds (loaded machines)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
 async def test_connectivity_lost_stops_sending(session, connect, emulator):
     broker = connect()
     plan = await build_plan(session, broker)
     emulator.connectivity_lost()
-    await asyncio.sleep(0.1)
+    await eventually(lambda: broker.connectivity_lost)  # TWS's 1100 has arrived
     with pytest.raises(BrokerError, match="not connected"):
         await execute_plan(broker, plan)
     emulator.connectivity_restored()
-    await asyncio.sleep(0.1)
-    assert not broker.connectivity_lost
+    await eventually(lambda: not broker.connectivity_lost)
 
 
 async def test_dropped_connection_leaves_an_unknown_outcome_never_resent(
@@ -229,17 +237,12 @@ async def test_supervise_reconnects_after_a_drop(connect, emulator):
     try:
         emulator.faults.reply_delay = 0.0
         await emulator.stop()  # TWS goes away: the client sees the drop, retries fail
-        for _ in range(100):
-            if any("retrying" in s for s in statuses):
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: any("retrying" in s for s in statuses))
         assert any("retrying in" in s and f":{emulator.port}" in s for s in statuses)
         await emulator.start()  # TWS is back on the same port
-        for _ in range(200):
-            if broker.ib.isConnected():
-                break
-            await asyncio.sleep(0.05)
-        assert broker.ib.isConnected() and statuses[-1].startswith("connected to DU1234567")
+        # the socket reconnects before the handshake ends: wait for the status that says so
+        await eventually(lambda: statuses[-1].startswith("connected to DU1234567"))
+        assert broker.ib.isConnected()
     finally:
         broker.disconnect()
         task.cancel()
