@@ -57,3 +57,29 @@ def test_the_reserve_is_raised_down_to_the_last_share_commissions_included():
     assert raise_in_full(*args([3.0], [30.0], [0.0], 30.0)).tolist() == [3.0]
     with_fees = raise_in_full(*args([4.0], [40.0], [0.0], 30.0, FeeTable([LSE_GBP])))
     assert with_fees.tolist() == [4.0]
+
+
+MIN_ONE = FeeSchedule(key="min1", name="min1", currency="USD", per_share=0.005, minimum=1.0)
+
+
+def test_fractional_buys_below_the_minimum_commission_are_dropped_largest_first():
+    """Fractional shares and a budget below the USD 1 minimum commission: no scaling can fit
+    (any nonzero buy costs ≥ 1), so after the scalings the largest buy by value is dropped,
+    then the next, until what is left fits: here nothing (a mutant that skips or inverts the
+    trim returns unaffordable buys, or buys 2e306 shares)."""
+    fees = FeeTable([MIN_ONE, MIN_ONE])
+    buys = fit_buys(np.array([10.0, 5.0]), np.array([100.0, 50.0]), 1.0, fees, 0.5, False)
+    assert buys.tolist() == [0.0, 0.0]
+
+
+def test_fractional_trim_keeps_a_free_buy_that_fits():
+    """The largest buy (asset 0, USD 1 minimum) cannot fit a 0.8 budget at any size, the
+    free one (asset 1) can: the trim drops asset 0 (the larger by value) and keeps what the
+    scalings left of asset 1, whose cost is within the budget (dropping the smaller first,
+    or every buy, fails here)."""
+    fees = FeeTable([MIN_ONE, NO_FEES])
+    prices = np.array([100.0, 10.0])
+    buys = fit_buys(np.array([10.0, 1.0]), prices, 1.0, fees, 0.8, False)
+    assert buys[0] == 0.0 and 0.0 < buys[1] <= 1.0
+    cost = float((buys * prices + fees.commission(buys, prices)).sum())
+    assert cost <= 0.8
