@@ -72,14 +72,26 @@ def test_fractional_buys_below_the_minimum_commission_are_dropped_largest_first(
     assert buys.tolist() == [0.0, 0.0]
 
 
-def test_fractional_trim_keeps_a_free_buy_that_fits():
-    """The largest buy (asset 0, USD 1 minimum) cannot fit a 0.8 budget at any size, the
-    free one (asset 1) can: the trim drops asset 0 (the larger by value) and keeps what the
-    scalings left of asset 1, whose cost is within the budget (dropping the smaller first,
-    or every buy, fails here)."""
+def test_fractional_trim_drops_the_largest_buy_in_base_currency_first():
+    """Asset 0 (USD 1 minimum, i.e. 2 base at fx 2) cannot fit a 0.8 budget at any size,
+    the free asset 1 can. Both buys are worth 100 in their listing currency, 200 and 50 in
+    base: the trim drops asset 0, the larger in base currency, and keeps what the scalings
+    left of asset 1, within the budget. Ranking by shares / price, or by value / fx, drops
+    asset 1 first and then both."""
     fees = FeeTable([MIN_ONE, NO_FEES])
-    prices = np.array([100.0, 10.0])
-    buys = fit_buys(np.array([10.0, 1.0]), prices, 1.0, fees, 0.8, False)
-    assert buys[0] == 0.0 and 0.0 < buys[1] <= 1.0
-    cost = float((buys * prices + fees.commission(buys, prices)).sum())
+    prices, fx = np.array([100.0, 10.0]), np.array([2.0, 0.5])
+    buys = fit_buys(np.array([1.0, 10.0]), prices, fx, fees, 0.8, False)
+    assert buys[0] == 0.0 and 0.0 < buys[1] <= 10.0
+    cost = float(((buys * prices + fees.commission(buys, prices)) * fx).sum())
     assert cost <= 0.8
+
+
+def test_whole_share_trim_stops_at_the_first_quantity_that_fits():
+    """A USD 99 minimum on 2,000 shares at 0.05 with a budget of 100: proportional scaling
+    creeps towards the fixed point (43 shares, cost 101.15, after its 50 rounds), then the
+    trim takes one share at a time and stops at exactly 20 shares, cost 1 + 99 = 100 = the
+    budget (trimming two at a time gives 19, trimming while cost ≥ budget gives 19, the
+    fractional branch gives 0)."""
+    fees = FeeTable([FeeSchedule(key="m99", name="m99", currency="USD", minimum=99.0)])
+    buys = fit_buys(np.array([2000.0]), np.array([0.05]), 1.0, fees, 100.0, True)
+    assert buys.tolist() == [20.0]
