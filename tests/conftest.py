@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own demo-account data directory."""
+"""Shared fixtures: every test gets its own demo-account data directory and an empty
+keyring (no test reads the developer's own secrets)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,16 @@ def isolated_data_dir(tmp_path_factory, monkeypatch) -> Path:
     path = tmp_path_factory.mktemp("rp-tui-data")
     monkeypatch.setenv("RP_TUI_DATA_DIR", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_system_keyring():
+    """An empty keyring stands in for the developer's own: broker secrets come from the
+    environment a test sets, or from a backend it installs itself."""
+    import keyring
+    from keyring.backends.null import Keyring
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(Keyring())
+    yield
+    keyring.set_keyring(before)

@@ -18,18 +18,6 @@ from tests.broker.alpaca.fake_alpaca import ACCOUNT, KEY, SECRET, FakeAlpaca
 from tests.ui.conftest import SIZE, THEMES, named_rows, press, screen_text, shows, until
 
 
-@pytest.fixture(autouse=True)
-def no_system_keyring():
-    """The keys come from the environment; the developer's own keyring is never read."""
-    import keyring
-    from keyring.backends.null import Keyring
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
 @pytest.fixture
 def fake(monkeypatch, data_dir):
     """The fake Alpaca: SPY and TLT held, XOM held outside the portfolio, 20,000 USD."""

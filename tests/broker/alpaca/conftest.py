@@ -30,18 +30,6 @@ def portfolio_text(url: str, extra_broker: str = "", extra: str = "") -> str:
     )
 
 
-@pytest.fixture(autouse=True)
-def no_system_keyring():
-    """The tests never read the developer's own keyring: an empty one stands in."""
-    import keyring
-    from keyring.backends.null import Keyring
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(Keyring())
-    yield
-    keyring.set_keyring(before)
-
-
 @pytest.fixture
 def fake(monkeypatch):
     """A running fake Alpaca with SPY, TLT, GLD listed; SPY and TLT held; keys set."""
