@@ -11,6 +11,7 @@ since it was loaded, unless told to.
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ class PortfolioFile:
     def text(self) -> str:
         """The document as it would be saved."""
         return self._text
+
+    def has_table(self, name: str) -> bool:
+        """Whether the document (as it would be saved) has a top-level ``[name]`` table;
+        the text is always valid TOML (every edit is validated before it lands)."""
+        return name in tomllib.loads(self._text)
 
     @property
     def dirty(self) -> bool:

@@ -163,7 +163,7 @@ class RpTuiApp(App[None]):
         self.plan, self.plan_error = plan, None
         self.dashboard.show_plan(plan)
         self.broker_status.plan_loaded()
-        if self.schedule_in_use():
+        if self.portfolio_file.has_table("schedule"):  # else no schedule line
             self.load_schedule()
 
     async def _painted(self) -> None:
@@ -177,15 +177,6 @@ class RpTuiApp(App[None]):
         self.call_after_refresh(painted.set)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(painted.wait(), PAINT_WAIT)
-
-    def schedule_in_use(self) -> bool:
-        """Whether portfolio.toml has a ``[schedule]`` table: then the dashboard shows it."""
-        import tomllib
-
-        try:
-            return "schedule" in tomllib.loads(self.portfolio_file.text)
-        except tomllib.TOMLDecodeError:
-            return False
 
     @work(thread=True, group="schedule", exclusive=True, exit_on_error=False)
     def load_schedule(self) -> None:
