@@ -189,3 +189,15 @@ def named_rows(table: DataTable) -> list[dict[str, str]]:
     """The table's cells as plain strings keyed by column key, row by row."""
     keys = [str(column.key.value) for column in table.ordered_columns]
     return [dict(zip(keys, row, strict=True)) for row in rows(table)]
+
+
+async def open_backtest(pilot: Pilot):
+    """Press ``b`` on the dashboard and wait until the backtest screen has its report;
+    returns the :class:`~rp_tui.ui.backtest_screen.BacktestScreen`."""
+    from rp_tui.ui.backtest_screen import BacktestScreen
+
+    app = pilot.app
+    await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
+    screen = app.screen
+    await until(pilot, lambda: screen.report is not None, what="the backtest")
+    return screen

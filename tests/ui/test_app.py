@@ -24,6 +24,7 @@ from .conftest import (
     SIZE,
     make_app,
     named_rows,
+    open_backtest,
     portfolio_copy,
     press,
     rows,
@@ -210,9 +211,7 @@ async def test_backtest_runs_in_a_thread_and_shows_stats(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the backtest")
+        screen = await open_backtest(pilot)
         assert screen.query_one(ProgressBar).progress == 1.0
         await shows(pilot, "Portfolio value, USD", "2015-01-30 to 2022-12-28", "v Value", "s Stats")
         await press(pilot, "s", lambda: screen.query_one("#bt-tabs").active == "stats")

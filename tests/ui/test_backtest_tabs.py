@@ -4,19 +4,17 @@ import itertools
 import re
 
 from rp_tui.services.session import open_session
-from rp_tui.ui.backtest_screen import BacktestScreen, data_notes
+from rp_tui.ui.backtest_screen import data_notes
 from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot
-from tests.ui.conftest import REPO, SIZE, make_app, press, rows, settle, shows, until
+from tests.ui.conftest import REPO, SIZE, make_app, open_backtest, press, rows, settle, shows
 
 
 async def test_tabs_heatmap_annual_bars_and_log_scale(session):
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the backtest")
+        screen = await open_backtest(pilot)
         monthly = rows(screen.query_one("#bt-monthly"))
         assert [r[0] for r in monthly] == [str(y) for y in range(2015, 2023)]
         assert monthly[1][1] != "" and monthly[0][1] == ""  # Jan 2015: before the start
@@ -60,9 +58,7 @@ async def test_axes_at_80x24_regular_years_round_labels_alike_in_log_scale(sessi
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the backtest")
+        screen = await open_backtest(pilot)
         for key, tab in (("w", "weights"), ("v", "value")):
             await press(pilot, key, lambda tab=tab: screen.query_one("#bt-tabs").active == tab)
             text = await shows(pilot, "└")
@@ -85,9 +81,7 @@ async def test_stats_tab_says_which_prices_and_fees_at_80x24(tmp_path, data_dir)
     app = make_app(session)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await press(pilot, "b", lambda: isinstance(app.screen, BacktestScreen))
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the backtest")
+        screen = await open_backtest(pilot)
         await press(pilot, "s", lambda: screen.query_one("#bt-tabs").active == "stats")
         await shows(pilot, "Final value", "Prices: bundled", "Caveat: closes", "f: in full")
         notes = " ".join(str(screen.query_one("#bt-notes").render()).split())
