@@ -33,12 +33,14 @@ TARGETS = {
         "tests/domain/test_money_path.py",
         "tests/domain/test_fitting_pins.py",
         "tests/domain/test_sizing_pins.py",
+        "tests/domain/test_floor_pins.py",
         "tests/domain/test_rebalance_pins.py",
     ],
     "rp_tui/domain/sizing_checks.py": [
         "tests/domain/test_sizing_checks.py",
         "tests/domain/test_money_path.py",
         "tests/domain/test_sizing_pins.py",
+        "tests/domain/test_floor_pins.py",
     ],
     "rp_tui/domain/fee_model.py": [
         "tests/domain/test_fee_model.py",
