@@ -17,6 +17,8 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from rp_tui.inputs.config_rules import show
+
 DEFAULT_THEME = "rp-dark"
 FALLBACK_THEME = "textual-dark"  # built into Textual; used only if rp-dark is unusable
 COLOUR_FIELDS = (
@@ -108,6 +110,8 @@ def parse_theme(path: Path) -> Theme:
 def _shown(value: object, limit: int = 40) -> str:
     """``repr(value)``, cut to ``limit`` characters (a value may be 4,000 digits long)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        if value.bit_length() > 14_000:  # str() refuses past 4,300 digits (a hex literal)
+            return show(value)  # <a number of about N digits>
         return f"{str(value)[:limit]}... ({len(str(abs(value)))} digits)"
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}..."

@@ -26,6 +26,7 @@ GOOD = THEME.read_text(encoding="utf-8").replace('"rp-dark"', f'"{STEM}"')
         ("primary", "[" * 1000 + "]" * 1000, "NESTED"),
         ("primary", "{a = " * 1000 + "1" + "}" * 1000, "NESTED"),
         ("primary", "1" * 400, "primary = 111111"),
+        ("primary", "0x" + "f" * 5000, "primary = <a number of about 6021 digits>"),
         ("primary", "9" * 400 + ".5", "primary = inf"),
         ("primary", '"rgb(1e999, 0, 0)"', "primary = 'rgb(1e999, 0, 0)'"),
         ("dark", "1" * 4300, "dark must be true or false"),
