@@ -13,12 +13,13 @@ Rows (each contender interleaved with the others, medians; the machine is shared
 4. A 1,000-point sweep (10 lookbacks x 10 bands x 5 methods x 2 calendars) on 2 workers over
    the bundled prices: ``rp-tui sweep``, beside the code of ``--old REV`` when given
    (``git archive`` of that revision); wall and CPU time (the workers' included).
-5. Event-loop lag: a backtest and a sweep in thread workers (as the TUI runs them) and an
-   emulated IBKR history download (20 symbols, 50 ms a request) on an asyncio loop; a 10 ms
-   ticker's delay, max and p99 (the loop must never be blocked > 100 ms).
+5. Event-loop lag: a backtest in a thread of the process (as the TUI ran it before) and in a
+   child process (``run_in_child``, as the TUI runs it now), a sweep from a thread worker and
+   an emulated IBKR history download (20 symbols, 50 ms a request) on an asyncio loop; a
+   10 ms ticker's delay, max and p99 (the loop must never be blocked > 100 ms).
 
 Peers: ``.venv/bin/pip install -e '.[bench]'`` (bt, ffn, skfolio). Run:
-``.venv/bin/python benchmarks/bench_speed.py [--old fb972d3] [--skip-sweep]``.
+``.venv/bin/python benchmarks/bench_speed.py [--old fb972d3] [--skip-sweep] [--rows 2,5]``.
 Prints figures; asserts nothing.
 """
 
@@ -305,10 +306,16 @@ def emulated_broker(history, folder: Path):
 
 def lag_row(config: Path, csv: Path) -> None:
     from rp_tui.services.backtest import BacktestOptions, backtest
+    from rp_tui.services.child_process import run_in_child
     from rp_tui.services.session import open_session
     from rp_tui.services.sweep import grid, run_sweep
 
     session = open_session(config, csv)
+
+    def in_child(*args):
+        return run_in_child(backtest, args)
+
+    in_child(session, BacktestOptions(capital=1e6, start="2020-01-01"))  # the server starts
     points = grid([63, 126, 252], [0.0, 0.01, 0.02, 0.03], ["erc", "hrp"], ["monthly"])
     folder = Path(tempfile.mkdtemp(prefix="rp-tui-history-"))
 
@@ -327,8 +334,10 @@ def lag_row(config: Path, csv: Path) -> None:
 
         tick = asyncio.create_task(ticker())
         await asyncio.sleep(1.0)
-        current[0] = "backtest (thread worker)"
+        current[0] = "backtest in a thread of this process (before)"
         await asyncio.to_thread(backtest, session, BacktestOptions(capital=1e6))
+        current[0] = "backtest in a child process (as the TUI runs it)"
+        await asyncio.to_thread(in_child, session, BacktestOptions(capital=1e6))
         current[0] = "sweep, 24 points (thread worker, 2 processes)"
         await asyncio.to_thread(
             run_sweep, points, str(config), str(csv), BacktestOptions(benchmarks=()), 2
@@ -337,7 +346,7 @@ def lag_row(config: Path, csv: Path) -> None:
         await emulated_broker(session.universe, folder).history(500)
         current[0] = "all three at once (a 6-point sweep)"
         await asyncio.gather(
-            asyncio.to_thread(backtest, session, BacktestOptions(capital=1e6)),
+            asyncio.to_thread(in_child, session, BacktestOptions(capital=1e6)),
             asyncio.to_thread(
                 run_sweep, points[:6], str(config), str(csv), BacktestOptions(benchmarks=()), 2
             ),
@@ -361,6 +370,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", metavar="REV", help="also time the sweep at this revision")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--rows", default="1,2,3,4,5", help="which rows, e.g. 2,5")
     parser.add_argument("--bt-process", metavar="CSV", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bt_process:
@@ -370,12 +380,17 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} at the start")
     config, csv = sp500_files(Path(tempfile.mkdtemp(prefix="rp-tui-sp500-")))
-    erc_row()
-    backtest_row(config, csv)
-    process_row(config, csv)
-    if not args.skip_sweep:
+    rows = {int(r) for r in args.rows.split(",")} - ({4} if args.skip_sweep else set())
+    if 1 in rows:
+        erc_row()
+    if 2 in rows:
+        backtest_row(config, csv)
+    if 3 in rows:
+        process_row(config, csv)
+    if 4 in rows:
         sweep_row(args.old)
-    lag_row(config, csv)
+    if 5 in rows:
+        lag_row(config, csv)
     threading.enumerate()  # nothing left running: the pools closed with their runs
 
 

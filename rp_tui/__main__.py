@@ -1,3 +1,4 @@
 from rp_tui.cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a child process imports it as __mp_main__
+    raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Backtest screen: runs the configured strategy in a thread, then charts and tabulates it."""
+"""Backtest screen: runs the configured strategy in a child process (a thread waits for it),
+then charts and tabulates it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from rp_tui.domain.metrics import drawdown, monthly_return_table, period_returns
 from rp_tui.domain.replay import BacktestCancelled, BacktestResult
 from rp_tui.errors import UserError
 from rp_tui.services.backtest import BacktestOptions, BacktestReport, backtest
+from rp_tui.services.child_process import ChildProcessError, run_in_child
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.notice import NoticeScreen
@@ -185,8 +187,9 @@ class BacktestScreen(Screen):
 
     @work(thread=True, exclusive=True, group="backtest")
     def run_backtest(self) -> None:
-        """Worker thread: run :func:`rp_tui.services.backtest.backtest`, reporting back
-        through the event loop."""
+        """Worker thread: run :func:`rp_tui.services.backtest.backtest` in a child process
+        (:mod:`rp_tui.services.child_process`: a backtest in this process would take the
+        interpreter lock from the event loop), reporting back through the event loop."""
         worker = get_current_worker()
         last = -1.0
 
@@ -202,10 +205,10 @@ class BacktestScreen(Screen):
             self.app.call_from_thread(self._progress, fraction)
 
         try:
-            report = backtest(self.session, self.options, progress, cancelled)
+            report = run_in_child(backtest, (self.session, self.options), progress, cancelled)
         except BacktestCancelled:
             return
-        except UserError as exc:
+        except (UserError, ChildProcessError) as exc:
             if not cancelled():
                 self.app.call_from_thread(self._failed, str(exc))
             return

@@ -1,0 +1,172 @@
+"""Long computations in a child process, so that the TUI's event loop keeps the GIL.
+
+A backtest in a thread of the TUI's own process shares the interpreter lock with the event
+loop. Some numpy calls (``argmax``, ``argmin``, ``sort``, ``searchsorted``) release it for
+a few microseconds and take it straight back; a thread calling them in a loop wins every
+hand-over, and the waiting event loop can stall for 100 ms and more (measured by
+``benchmarks/bench_speed.py``, row 5). A child process has its own interpreter: the thread
+that waits for it only sleeps on a pipe.
+
+Children are forked from a ``forkserver`` that has imported the backtest once (started on
+first use, ~0.5 s; later children start in milliseconds). The child takes the caller's
+environment and working directory as they are at the call, runs ``fn(*args,
+progress=..., cancelled=...)`` and sends back its result or its exception.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+_PRELOAD = ["rp_tui.services.backtest", "rp_tui.inputs.trading_days"]  # what a backtest imports
+_POLL_SECONDS = 0.05  # how often the waiting thread checks ``cancelled`` and the child
+_GRACE_SECONDS = 2.0  # after a cancel, how long the child has to stop before it is killed
+
+
+class ChildProcessError(RuntimeError):
+    """The child process ended without a result (killed, or crashed in native code)."""
+
+
+class _NoFileno:
+    """A stand-in for ``sys.stderr`` without a file descriptor (see :func:`_context`)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+
+_start_lock = threading.Lock()
+
+
+def _context():
+    """The forkserver context, its server (and multiprocessing's resource tracker) running.
+
+    Both are started with ``sys.stderr`` swapped for one without a descriptor: under
+    Textual, ``sys.stderr.fileno()`` is -1, which the tracker would pass on to the process
+    it starts (a ``ValueError``), and a real descriptor would let the tracker's warnings
+    land on the TUI's screen.
+    """
+    context = multiprocessing.get_context("forkserver")
+    with _start_lock:
+        context.set_forkserver_preload(_PRELOAD)
+        from multiprocessing import forkserver, resource_tracker
+
+        stderr, sys.stderr = sys.stderr, _NoFileno()
+        try:
+            resource_tracker.ensure_running()
+            forkserver.ensure_running()
+        finally:
+            sys.stderr = stderr
+    return context
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc``, or an exception of the same meaning that survives pickling (one whose
+    ``__init__`` takes other arguments than its message would not rebuild)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        from rp_tui.errors import UserError
+
+        kind = UserError if isinstance(exc, UserError) else ChildProcessError
+        return kind(str(exc) if kind is UserError else f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _child(fn, args, environment, folder, messages, stop) -> None:
+    """The child's main: report progress fractions, then ``("done", result)`` or
+    ``("error", exception)``."""
+    os.environ.clear()
+    os.environ.update(environment)
+    os.chdir(folder)
+    quiet = os.open(os.devnull, os.O_WRONLY)  # the server's stdout/stderr may be the TUI's
+    os.dup2(quiet, 1)  # terminal: warnings and native libraries' messages go nowhere
+    os.dup2(quiet, 2)
+    last = -1.0
+
+    def progress(fraction: float) -> None:
+        nonlocal last
+        if fraction - last >= 0.01 or fraction >= 1.0:  # ~100 messages at most
+            last = fraction
+            messages.put(("progress", fraction))
+
+    try:
+        result = fn(*args, progress=progress, cancelled=stop.is_set)
+    except BaseException as exc:  # every failure goes back to the caller, to be raised there
+        messages.put(("error", _portable(exc)))
+    else:
+        messages.put(("done", result))
+    messages.close()
+    messages.join_thread()
+
+
+def run_in_child(
+    fn: Callable[..., Any],
+    args: tuple,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Any:
+    """``fn(*args, progress=..., cancelled=...)`` in a child process; its return value.
+
+    Args:
+        fn, args: a module-level function and its arguments (both picklable), e.g.
+            :func:`rp_tui.services.backtest.backtest` with a session and options.
+        progress: called in this thread with each fraction done, in [0, 1].
+        cancelled: polled every 50 ms at most; once True, the child's own ``cancelled``
+            turns True (it stops at its next check) and it is killed if it has not ended
+            2 s later.
+
+    Raises:
+        whatever ``fn`` raised in the child (e.g. ``DataError``, ``BacktestCancelled``);
+        ChildProcessError: the child ended without a result (killed after a cancel too).
+    """
+    context = _context()
+    messages, stop = context.Queue(), context.Event()
+    child = context.Process(
+        target=_child,
+        args=(fn, args, dict(os.environ), os.getcwd(), messages, stop),
+        daemon=True,
+    )
+    child.start()
+    stop_sent_at = None
+    try:
+        while True:
+            if stop_sent_at is None and cancelled is not None and cancelled():
+                stop.set()
+                stop_sent_at = time.monotonic()
+            if stop_sent_at is not None and time.monotonic() - stop_sent_at > _GRACE_SECONDS:
+                child.kill()
+            try:
+                kind, value = messages.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if not child.is_alive() and messages.empty():
+                    raise ChildProcessError(
+                        f"the computation's process ended without a result (exit code "
+                        f"{child.exitcode})"
+                    ) from None
+                continue
+            if kind == "progress":
+                if progress is not None:
+                    progress(value)
+            elif kind == "error":
+                raise value
+            else:
+                return value
+    finally:
+        child.join(timeout=_GRACE_SECONDS)
+        if child.is_alive():
+            child.kill()
+            child.join()
+        messages.close()

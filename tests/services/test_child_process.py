@@ -1,0 +1,95 @@
+"""run_in_child: a backtest in a child process gives the in-process report, reports progress,
+stops on cancel, and brings back its errors (or says that the process died)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from rp_tui.domain.replay import BacktestCancelled
+from rp_tui.errors import ConfigError, DataError, UserError
+from rp_tui.services.backtest import BacktestOptions, backtest
+from rp_tui.services.child_process import ChildProcessError, run_in_child
+from rp_tui.services.session import open_session
+
+
+def _dies(progress, cancelled):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _raises_config_error(progress, cancelled):
+    raise ConfigError("portfolio.toml", "bad band", key="rebalancing.band", line=3)
+
+
+def _environment(name, progress, cancelled):
+    return os.environ.get(name), os.getcwd()
+
+
+def _waits_for_cancel(progress, cancelled):
+    progress(0.5)
+    while not cancelled():
+        time.sleep(0.01)
+    raise BacktestCancelled
+
+
+def _ignores_cancel(progress, cancelled):
+    time.sleep(60)
+
+
+@pytest.fixture(scope="module")
+def session():
+    return open_session("portfolio.toml")
+
+
+def test_the_report_is_the_in_process_one(session):
+    options = BacktestOptions(start="2015-01-01")
+    fractions = []
+    child = run_in_child(backtest, (session, options), fractions.append)
+    here = backtest(session, options)
+    assert np.array_equal(child.result.equity, here.result.equity)
+    assert np.array_equal(child.result.trades.quantities, here.result.trades.quantities)
+    assert child.to_json() == here.to_json()
+    assert fractions and fractions[-1] == 1.0 and fractions == sorted(fractions)
+
+
+def test_errors_come_back_as_raised(session):
+    with pytest.raises(DataError, match="--start 'nope' is not an ISO date"):
+        run_in_child(backtest, (session, BacktestOptions(start="nope")))
+
+
+def test_an_error_that_does_not_pickle_comes_back_with_its_message():
+    with pytest.raises(UserError, match=r"portfolio.toml:3: rebalancing.band: bad band"):
+        run_in_child(_raises_config_error, ())
+
+
+def test_the_child_gets_the_callers_environment_and_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("RP_TUI_CHILD_TEST", "set after the server started")
+    monkeypatch.chdir(tmp_path)
+    assert run_in_child(_environment, ("RP_TUI_CHILD_TEST",)) == (
+        "set after the server started",
+        str(tmp_path),
+    )
+
+
+def test_cancel_reaches_the_child():
+    seen = []
+    with pytest.raises(BacktestCancelled):
+        run_in_child(_waits_for_cancel, (), seen.append, lambda: bool(seen))
+    assert seen == [0.5]
+
+
+def test_a_child_that_ignores_cancel_is_killed(monkeypatch):
+    monkeypatch.setattr("rp_tui.services.child_process._GRACE_SECONDS", 0.2)
+    start = time.monotonic()
+    with pytest.raises(ChildProcessError, match="without a result"):
+        run_in_child(_ignores_cancel, (), None, lambda: True)
+    assert time.monotonic() - start < 30
+
+
+def test_a_child_that_dies_is_reported():
+    with pytest.raises(ChildProcessError, match=r"exit code -9"):
+        run_in_child(_dies, ())
