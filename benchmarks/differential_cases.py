@@ -150,8 +150,8 @@ def allocations() -> dict[str, object]:
         elif spec.outliers == "winsorize":
             spec = replace(spec, outlier_level=0.02)
         try:
-            a = allocate(r, spec, None)
-            b = allocate(r[1:], spec, a.weights)
+            a = allocate(r, spec)
+            b = allocate(r[1:], spec)
             out[f"allocate {case}"] = tuple(
                 (
                     x.weights,

@@ -23,6 +23,7 @@ from rp_tui.domain import optimize
 from rp_tui.domain.allocation import (
     AllocationError,
     erc_weights,
+    erc_weights_many,
     inverse_vol_weights,
     risk_contributions,
 )
@@ -151,15 +152,33 @@ def _budgets(spec: AllocationSpec, n: int) -> tuple[np.ndarray, tuple[str, ...]]
     return b / b.sum(), ()
 
 
-def allocate(
-    returns: np.ndarray, spec: AllocationSpec, previous: np.ndarray | None = None
-) -> Allocation:
+def _window_covariance(
+    returns: np.ndarray, spec: AllocationSpec
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The returns ``allocate`` works on (log or simple, outliers treated), their covariance
+    (semi-covariance for downside-erc), the budgets aimed at and the notes so far."""
+    simple = np.asarray(returns, dtype=float)
+    if spec.returns == "log":
+        r = np.log1p(simple)
+    elif spec.returns == "simple":
+        r = simple
+    else:
+        raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
+    r = sanitize(r, spec.outliers, spec.outlier_level)
+    budgets, notes = _budgets(spec, r.shape[1])
+    if spec.method == "downside-erc":
+        cov = semi_covariance(r, spec.downside_threshold)
+    else:
+        cov = estimate_covariance(r, spec.estimator, spec.half_life)
+    return r, cov, budgets, notes
+
+
+def allocate(returns: np.ndarray, spec: AllocationSpec) -> Allocation:
     """Target weights from a window of daily simple returns.
 
     Args:
         returns: ``(n_obs, n_assets)`` daily simple returns (the lookback window).
         spec: the method and its inputs.
-        previous: the last allocation's weights, a warm start for risk budgeting.
 
     Returns:
         An :class:`Allocation`.
@@ -169,36 +188,16 @@ def allocate(
         AllocationError: a degenerate covariance or a method that cannot be solved.
         ValueError: an unknown method, estimator or returns kind.
     """
-    simple = np.asarray(returns, dtype=float)
-    if spec.returns == "log":
-        r = np.log1p(simple)
-    elif spec.returns == "simple":
-        r = simple
-    else:
-        raise ValueError(f"returns must be 'simple' or 'log', got {spec.returns!r}")
-    r = sanitize(r, spec.outliers, spec.outlier_level)
+    r, cov, budgets, notes = _window_covariance(returns, spec)
     n = r.shape[1]
-    budgets, notes = _budgets(spec, n)
     method = spec.method
-    if method == "downside-erc":
-        cov = semi_covariance(r, spec.downside_threshold)
-    else:
-        cov = estimate_covariance(r, spec.estimator, spec.half_life)
-
-    exact = False
     bind = spec.bounds_may_bind
     constraints = spec.constraints
     if constraints is None and method not in RISK_BUDGETING:
         constraints = Constraints.unbounded(n)
     if method in RISK_BUDGETING:
-        w = erc_weights(cov, budgets, previous)
-        exact = True
-        if bind and not constraints.satisfied(w):
-            bounded = optimize.constrained_risk_budget(cov, budgets, constraints, w)
-            w, exact = bounded.weights, False
-            binding = f" ({', '.join(bounded.binding)})" if bounded.binding else ""
-            notes += (f"constraints bind{binding}: risk contributions differ from the budgets",)
-    elif method in ("inverse-vol", "hrp", "equal-weight", "fixed"):
+        return _risk_budgeted(erc_weights(cov, budgets), cov, budgets, notes, spec)
+    if method in ("inverse-vol", "hrp", "equal-weight", "fixed"):
         raw = _heuristic_weights(method, cov, spec.weights, n)
         w = (
             raw
@@ -214,9 +213,50 @@ def allocate(
         w = optimize.mean_variance_weights(mu, cov * TRADING_DAYS, spec.risk_aversion, constraints)
     else:
         raise ValueError(f"unknown allocation method {method!r}; choose {', '.join(METHODS)}")
+    return _scaled(w, cov, budgets, False, notes, spec)
 
+
+def allocate_many(windows: np.ndarray, spec: AllocationSpec) -> list[Allocation]:
+    """``[allocate(w, spec) for w in windows]``, the same numbers, sooner: the risk-budgeting
+    methods solve every window's ERC in one :func:`erc_weights_many`.
+
+    Args:
+        windows: ``(k, n_obs, n_assets)`` windows of daily simple returns.
+        spec: as :func:`allocate`.
+
+    Raises:
+        as :func:`allocate`, for some window that fails (not necessarily the first: call
+        :func:`allocate` window by window to find it).
+    """
+    if spec.method not in RISK_BUDGETING:
+        return [allocate(w, spec) for w in windows]
+    parts = [_window_covariance(w, spec) for w in windows]
+    if not parts:
+        return []
+    budgets = parts[0][2]  # from the spec and the number of assets alone: the same for all
+    weights = erc_weights_many(np.stack([cov for _, cov, _, _ in parts]), budgets)
+    return [
+        _risk_budgeted(w, cov, budgets, notes, spec)
+        for w, (_, cov, _, notes) in zip(weights, parts, strict=True)
+    ]
+
+
+def _risk_budgeted(w, cov, budgets, notes, spec: AllocationSpec) -> Allocation:
+    """The :class:`Allocation` of the unconstrained risk-budgeting weights ``w``: restricted
+    to the constraints when they bind (the bounded solve, warm-started from ``w``)."""
+    exact = True
+    if spec.bounds_may_bind and not spec.constraints.satisfied(w):
+        bounded = optimize.constrained_risk_budget(cov, budgets, spec.constraints, w)
+        w, exact = bounded.weights, False
+        binding = f" ({', '.join(bounded.binding)})" if bounded.binding else ""
+        notes += (f"constraints bind{binding}: risk contributions differ from the budgets",)
+    return _scaled(w, cov, budgets, exact, notes, spec)
+
+
+def _scaled(w, cov, budgets, exact: bool, notes, spec: AllocationSpec) -> Allocation:
+    """Volatility targeting applied to the weights ``w`` (``(n_assets,)``)."""
     scale = volatility_scale(w, cov, spec.target_volatility, spec.max_gross)
-    ignored = spec.budgets is not None and method != "risk-budget"
+    ignored = spec.budgets is not None and spec.method != "risk-budget"
     if scale == 1.0:  # w·1 is w
         return Allocation(w, cov, budgets, exact, scale, ignored, notes)
     return Allocation(w * scale, cov, budgets, exact, scale, ignored, notes, w)

@@ -1,10 +1,9 @@
 """The target-weight path of a backtest: its rebalance rows and the allocation at each, once.
 
-Target weights depend on the returns window, the method and its warm start only, never on
-holdings, band, mode or fees: so a backtest can compute them before replaying the orders,
+Target weights depend on the returns window and the method only, never on holdings, band,
+mode or fees (each window is allocated as the live plan allocates today's: no state carried
+from one rebalance to the next): so a backtest can compute them before replaying the orders,
 and a sweep can replay many order-sizing rules on one path (:mod:`rp_tui.services.sweep`).
-The allocator is called in rebalance order, exactly as the replay would call it, so a
-warm-started allocator gives the same weights either way.
 """
 
 from __future__ import annotations
@@ -20,7 +19,11 @@ Allocator = Callable[[np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]
 """Maps a window of daily simple returns ``(lookback, n_assets)`` to target weights
 ``(n_assets,)`` (sum 1, or less when part is meant to stay in cash), or to ``(weights,
 covariance)`` with the ``(n_assets, n_assets)`` daily covariance it used (needed by the
-``skip_uneconomic`` rule; without it the window's sample covariance is used)."""
+``skip_uneconomic`` rule; without it the window's sample covariance is used). An allocator
+may also have ``many(windows)``: the same results for ``(k, lookback, n_assets)`` windows at
+once (a list), which :func:`compute_path` then uses."""
+
+_CHUNK = 32  # windows per call of ``many``: progress and cancel are checked between chunks
 
 
 class BacktestError(ValueError):
@@ -85,33 +88,48 @@ def compute_path(
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> TargetPath:
-    """Call ``allocate`` on each rebalance's window, in order.
+    """Call ``allocate`` on each rebalance's window, in order (its ``many`` on 32 windows
+    at a time when it has one).
 
-    Args:
-        returns: daily simple returns ``(n_days - 1, n_assets)``; row ``t - 1`` is day ``t``'s.
-        dates: ``(n_days,)`` ``datetime64[D]``, to name a failing date.
-        rows: :func:`rebalance_rows`. lookback: returns per window.
-        allocate: see :data:`Allocator`.
-        progress: called with the fraction of rows done, in [0, 1].
-        cancelled: polled before each row; True stops with :class:`BacktestCancelled`.
+        Args:
+            returns: daily simple returns ``(n_days - 1, n_assets)``; row ``t - 1`` is day ``t``'s.
+            dates: ``(n_days,)`` ``datetime64[D]``, to name a failing date.
+            rows: :func:`rebalance_rows`. lookback: returns per window.
+            allocate: see :data:`Allocator`.
+            progress: called with the fraction of rows done, in [0, 1].
+            cancelled: polled before each row (each chunk of ``many``); True stops with
+                :class:`BacktestCancelled`.
 
-    Raises:
-        BacktestError: allocation failed on a date (named).
-        BacktestCancelled: see ``cancelled``.
+        Raises:
+            BacktestError: allocation failed on a date (named).
+            BacktestCancelled: see ``cancelled``.
     """
     n_assets = returns.shape[1]
     weights = np.empty((rows.size, n_assets))
     covariances: list[np.ndarray | None] = [None] * rows.size
-    for k, day in enumerate(rows.tolist()):
+    many = getattr(allocate, "many", None)
+    days = rows.tolist()
+    for first in range(0, len(days), _CHUNK if many is not None else 1):
         if cancelled is not None and cancelled():
             raise BacktestCancelled
-        try:
-            allocated = allocate(returns[day - lookback : day])
-        except ValueError as exc:
-            raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
-        if isinstance(allocated, tuple):
-            allocated, covariances[k] = allocated
-        weights[k] = allocated
+        chunk = days[first : first + (_CHUNK if many is not None else 1)]
+        results = None
+        if many is not None:
+            try:
+                results = many(np.stack([returns[day - lookback : day] for day in chunk]))
+            except ValueError:  # found again below, one window at a time, with its date
+                results = None
+        if results is None:
+            results = []
+            for day in chunk:
+                try:
+                    results.append(allocate(returns[day - lookback : day]))
+                except ValueError as exc:
+                    raise BacktestError(f"allocation failed on {dates[day]}: {exc}") from exc
+        for k, allocated in enumerate(results, start=first):
+            if isinstance(allocated, tuple):
+                allocated, covariances[k] = allocated
+            weights[k] = allocated
         if progress is not None:
-            progress((k + 1) / rows.size)
+            progress((first + len(chunk)) / rows.size)
     return TargetPath(rows, weights, tuple(covariances))

@@ -167,7 +167,7 @@ def backtest(
     for i, name in enumerate(options.benchmarks, start=1):
         if name == "equal-weight":
             run = (name, history, fees, spec, equal_weight, in_base)
-        elif name == "buy-and-hold":  # warm-started from the strategy's last weights
+        elif name == "buy-and-hold":  # the strategy's first targets, then held
             run = (name, history, fees, replace(spec, rebalance_once=True), weights, in_base)
         else:  # symbols of the price file: "SPY" held, or "SPY:0.6,AGG:0.4" rebalanced
             symbols, mix = _benchmark_mix(name)

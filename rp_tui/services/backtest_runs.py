@@ -15,7 +15,7 @@ import numpy as np
 from rp_tui.domain.fx_conversion import currency_groups
 from rp_tui.domain.replay import BacktestError, BacktestResult, BacktestSpec, run_backtest
 from rp_tui.domain.returns import simple_returns
-from rp_tui.domain.strategy import allocate
+from rp_tui.domain.strategy import allocate, allocate_many
 from rp_tui.domain.target_path import TargetPath, compute_path, rebalance_rows
 from rp_tui.errors import DataError
 from rp_tui.inputs.fee_data import dated_fees, fee_table
@@ -156,17 +156,20 @@ def prepare(session, options) -> Prepared:
 
 
 class Targets:
-    """The strategy's allocator: :func:`rp_tui.domain.strategy.allocate` warm-started from
-    the previous call's weights; returns ``(weights (n,), covariance (n, n))``."""
+    """The strategy's allocator: :func:`rp_tui.domain.strategy.allocate` of each window,
+    as the live plan calls it (nothing carried from one rebalance to the next); returns
+    ``(weights (n,), covariance (n, n))``. ``many`` does a list of windows at once."""
 
     def __init__(self, allocation_spec):
-        self.spec, self.last = allocation_spec, None
+        self.spec = allocation_spec
 
     def __call__(self, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        result = allocate(window, self.spec, self.last)
-        weights, scale = result.weights, result.scale
-        self.last = weights / scale if scale and scale != 1.0 else weights  # x/1 is x
-        return weights, result.covariance
+        result = allocate(window, self.spec)
+        return result.weights, result.covariance
+
+    def many(self, windows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``[self(w) for w in windows]`` (:func:`rp_tui.domain.strategy.allocate_many`)."""
+        return [(r.weights, r.covariance) for r in allocate_many(windows, self.spec)]
 
 
 def strategy_path(
@@ -176,8 +179,9 @@ def strategy_path(
     cancelled: Callable[[], bool] | None = None,
 ) -> TargetPath | None:
     """The strategy's targets at every rebalance, computed before its orders; ``None`` when
-    the over-trading guard is on (a skipped rebalance does not allocate, so the warm starts
-    follow the trades: the replay then allocates as it goes).
+    the over-trading guard is on (a rebalance it skips must not allocate: a window that
+    cannot be weighted would fail a backtest that never trades on it; the replay then
+    allocates as it goes, to the same numbers).
 
     Raises:
         DataError: too little history, or allocation failing on a date (named).

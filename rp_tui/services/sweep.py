@@ -46,8 +46,8 @@ class SweepPoint:
 
     @property
     def chunk_key(self) -> tuple:
-        """Points kept in one chunk: one lookback and method, every calendar (a method
-        without warm start reuses the monthly path's weights on the quarter ends)."""
+        """Points kept in one chunk: one lookback and method, every calendar (the quarter
+        ends reuse the monthly path's weights)."""
         return (self.lookback, self.method)
 
 
@@ -158,13 +158,12 @@ FREQUENCY_ORDER = {"weekly": 0, "monthly": 1, "quarterly": 2}
 
 def _reused(point: SweepPoint, prepared, paths: dict):
     """The path of ``point`` taken from a path already computed on a finer calendar (every
-    quarter end is a month end), or ``None``. Only for methods without a warm start, whose
-    weights on a row depend on that row's window alone: then they are the same numbers."""
-    from rp_tui.domain.strategy import RISK_BUDGETING
+    quarter end is a month end), or ``None``: the weights on a row depend on that row's
+    window alone, so they are the same numbers. Not with the over-trading guard (no path)."""
     from rp_tui.domain.target_path import TargetPath, rebalance_rows
 
     spec = prepared.spec
-    if point.method in RISK_BUDGETING or spec.min_interval_days > 0:
+    if spec.min_interval_days > 0:
         return None
     rows = None
     for key, path in paths.items():
