@@ -231,7 +231,7 @@ class FeeTable:
             base = base + (self._tier_rates * inside).sum(axis=-1) - self._tier_done
         minimum = self._minimum
         if self._fractional:
-            whole = np.abs(shares - np.round(shares)) <= _FRACTION_EPS
+            whole = np.abs(shares - np.rint(shares)) <= _FRACTION_EPS  # np.round's, sooner
             minimum = np.where(whole, self._minimum, self._fractional_minimum)
         floored = np.maximum(base, minimum)
         if self._uncapped:  # min(x, inf) is x: skip the cap's arithmetic

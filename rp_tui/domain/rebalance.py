@@ -192,7 +192,7 @@ def plan_rebalance(
     prices = np.asarray(prices, dtype=float)
     fx_given = fx
     fx = 1.0 if fx is None else np.asarray(fx, dtype=float)
-    if not (math.isfinite(prices.sum()) and prices.min() > 0):
+    if not (math.isfinite(np.add.reduce(prices)) and np.minimum.reduce(prices) > 0):
         raise ValueError("every price must be finite and > 0")
     values = quantities * prices if fx_given is None else quantities * prices * fx  # x·1 is x
     nav = cash + values.sum()
@@ -277,7 +277,7 @@ def plan_rebalance(
         )
     shares = delta / (prices * fx)
     if rules.whole_shares:
-        sells = np.minimum(np.round(np.maximum(-shares, 0.0)), quantities)
+        sells = np.minimum(np.rint(np.maximum(-shares, 0.0)), quantities)  # np.round's, sooner
         if rules.mode == "sell-only":  # round up: the reserve must be met
             sells = np.minimum(np.ceil(np.maximum(-shares, 0.0) - _SHARE_EPS), quantities)
         buys = np.floor(np.maximum(shares, 0.0) + _SHARE_EPS)  # 24.9999999 is 25

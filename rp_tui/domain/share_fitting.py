@@ -23,7 +23,7 @@ def fit_buys(
         Quantities, ``(n_assets,)``, each ≤ the input, whose cost fits ``budget``.
     """
     buys = np.array(buys, dtype=float)
-    free, unit_fx = fees.free, np.ndim(fx) == 0 and fx == 1.0
+    free, unit_fx = fees.free, getattr(fx, "ndim", 0) == 0 and fx == 1.0  # (np.ndim's test)
 
     def cost(q: np.ndarray) -> float:
         value = q * prices
@@ -65,7 +65,8 @@ def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
     if amount >= gaps.sum():
         return gaps
     ordered = np.sort(gaps)[::-1]
-    funded = np.cumsum(ordered) - amount  # Σ of the k+1 largest, less the amount
+    funded = (np.cumsum(ordered) - amount).tolist()  # Σ of the k+1 largest, less the amount
+    ordered = ordered.tolist()  # Python floats: the same arithmetic, without numpy scalars
     level = 0.0
     for k in range(len(ordered)):
         level = funded[k] / (k + 1)

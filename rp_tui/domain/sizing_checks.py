@@ -21,6 +21,7 @@ from rp_tui.domain.share_fitting import water_fill
 _MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
 CASH_EPS = 1e-6  # base currency: float noise, not money
 _SHARE_EPS = 1e-9  # 24.9999999 shares is 25
+_sum = np.add.reduce  # ndarray.sum's reduction, without its Python frame (the same sums)
 
 
 @dataclass(frozen=True)
@@ -55,20 +56,34 @@ class Account:
     @cached_property
     def goal(self) -> np.ndarray:
         """Target fractions, assets then cash, ``(n_assets + 1,)``."""
-        total = float(self.target_values.sum()) + self.cash_target
-        return np.append(self.target_values, self.cash_target) / total
+        total = float(_sum(self.target_values)) + self.cash_target
+        return _with_cash(self.target_values, self.cash_target) / total
 
     @cached_property
     def hold_distance(self) -> float:
         """The distance of not trading at all (see :meth:`distance`)."""
-        values = np.append(self.held * self.unit_values, self.cash)
-        hold = np.abs(values / values.sum() - self.goal).sum() if values.sum() > 0 else np.inf
-        return float(hold)
+        values = _with_cash(self.held * self.unit_values, self.cash)
+        nav = _sum(values)
+        return float(_sum(np.abs(values / nav - self.goal))) if nav > 0 else np.inf
+
+    @cached_property
+    def _one_fill_price(self) -> bool:
+        """Buys and sells fill at the same prices (no slippage): no choosing per order."""
+        return self.buy_prices is self.sell_prices
+
+    @cached_property
+    def _unit_fx(self) -> bool:
+        """Every listing is in the base currency: amounts need no conversion (x·1 is x)."""
+        return bool((self.fx == 1.0).all())
 
     def cash_after(self, signed: np.ndarray) -> float:
         """Cash after ``signed`` shares trade, every commission and conversion paid, base."""
-        fill = np.where(signed > 0, self.buy_prices, self.sell_prices)
-        spent = float(((signed * fill + self.fees.commission(signed, fill)) * self.fx).sum())
+        if self._one_fill_price:
+            fill = self.buy_prices
+        else:
+            fill = np.where(signed > 0, self.buy_prices, self.sell_prices)
+        spent = signed * fill + self.fees.commission(signed, fill)
+        spent = float(_sum(spent if self._unit_fx else spent * self.fx))
         return self.cash - spent - (self.conversion(signed) if self.conversion else 0.0)
 
     def distance(self, signed: np.ndarray, cash: float | None = None) -> float:
@@ -76,9 +91,17 @@ class Account:
         ``signed``, in fractions of the NAV after trading; ``inf`` when that NAV is ≤ 0.
         ``cash``: :meth:`cash_after` when already known."""
         cash = self.cash_after(signed) if cash is None else cash
-        values = np.append((self.held + signed) * self.unit_values, cash)
-        nav = values.sum()
-        return float(np.abs(values / nav - self.goal).sum()) if nav > 0 else float("inf")
+        values = _with_cash((self.held + signed) * self.unit_values, cash)
+        nav = _sum(values)
+        return float(_sum(np.abs(values / nav - self.goal))) if nav > 0 else float("inf")
+
+
+def _with_cash(values: np.ndarray, cash: float) -> np.ndarray:
+    """``values`` ``(n,)`` with ``cash`` appended, ``(n + 1,)`` (np.append's, sooner)."""
+    out = np.empty(values.shape[0] + 1)
+    out[:-1] = values
+    out[-1] = cash
+    return out
 
 
 def spend_leftovers(
@@ -128,8 +151,8 @@ def spend_leftovers(
     values = (account.held + signed) * unit
     # never wanted again once excluded: the loop only ever adds to assets with signed ≥ 0
     open_ = allowed & (signed >= 0)
-    if not (open_ & (values < target)).any():
-        return signed, cash
+    if not (open_ & (values < target) & (buy * fx <= cash - floor)).any():
+        return signed, cash  # the loop's first step would find no candidate
     reach = signed + np.arange(steps + 2, dtype=float)[:, None]  # after m more shares
     priced = account.fees.commission(reach, buy)  # (steps + 2, n), listing currency
     passes = acceptable(reach[1:])  # row m: the order after m + 1 more shares
@@ -193,6 +216,8 @@ def fill_deficits(
         return signed, cash
     unit_cost = account.buy_prices * account.fx
     extra = np.floor(water_fill(deficit, spare) / unit_cost + _SHARE_EPS)
+    if not extra.any():  # not one share within any deficit: nothing to add
+        return signed, cash
     trial = signed + extra
     trial_cash = account.cash_after(trial)
     while trial_cash < floor - CASH_EPS and extra.any():  # the commissions must fit too
