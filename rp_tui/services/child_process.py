@@ -15,6 +15,7 @@ progress=..., cancelled=...)`` and sends back its result or its exception.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import pickle
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+logger = logging.getLogger(__name__)
 _PRELOAD = ["rp_tui.services.backtest", "rp_tui.inputs.trading_days"]  # what a backtest imports
 _POLL_SECONDS = 0.05  # how often the waiting thread checks ``cancelled`` and the child
 _GRACE_SECONDS = 2.0  # after a cancel, how long the child has to stop before it is killed
@@ -58,6 +60,8 @@ def _context():
     it starts (a ``ValueError``), and a real descriptor would let the tracker's warnings
     land on the TUI's screen.
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     with _start_lock:
         context.set_forkserver_preload(_PRELOAD)
@@ -128,18 +132,26 @@ def run_in_child(
             turns True (it stops at its next check) and it is killed if it has not ended
             2 s later.
 
+    Where no child can be started (``OSError``: e.g. a container without POSIX
+    semaphores), ``fn`` runs in this thread instead (a warning is logged).
+
     Raises:
         whatever ``fn`` raised in the child (e.g. ``DataError``, ``BacktestCancelled``);
         ChildProcessError: the child ended without a result (killed after a cancel too).
     """
-    context = _context()
-    messages, stop = context.Queue(), context.Event()
-    child = context.Process(
-        target=_child,
-        args=(fn, args, dict(os.environ), os.getcwd(), messages, stop),
-        daemon=True,
-    )
-    child.start()
+    try:
+        context = _context()
+        messages, stop = context.Queue(), context.Event()
+        child = context.Process(
+            target=_child,
+            args=(fn, args, dict(os.environ), os.getcwd(), messages, stop),
+            daemon=True,
+        )
+        child.start()
+    except OSError as exc:  # no process or semaphore to be had (a locked-down container):
+        logger.warning("running %s in this process: %s", fn.__name__, exc)  # slower UI, same
+        progress = progress or (lambda _fraction: None)
+        return fn(*args, progress=progress, cancelled=cancelled or (lambda: False))
     stop_sent_at = None
     try:
         while True:

@@ -93,3 +93,17 @@ def test_a_child_that_ignores_cancel_is_killed(monkeypatch):
 def test_a_child_that_dies_is_reported():
     with pytest.raises(ChildProcessError, match=r"exit code -9"):
         run_in_child(_dies, ())
+
+
+def test_without_processes_it_runs_here(monkeypatch):
+    def no_processes():
+        raise OSError("[Errno 38] Function not implemented")
+
+    monkeypatch.setattr("rp_tui.services.child_process._context", no_processes)
+    assert run_in_child(_pid, ()) == os.getpid()
+
+
+def _pid(progress, cancelled):
+    assert not cancelled()
+    progress(1.0)
+    return os.getpid()
