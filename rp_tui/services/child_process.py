@@ -32,8 +32,9 @@ _POLL_SECONDS = 0.05  # how often the waiting thread checks ``cancelled`` and th
 _GRACE_SECONDS = 2.0  # after a cancel, how long the child has to stop before it is killed
 
 
-class ChildProcessError(RuntimeError):
-    """The child process ended without a result (killed, or crashed in native code)."""
+class ChildProcessLost(RuntimeError):
+    """The child process ended without a result (killed, or crashed in native code), or
+    raised an exception that cannot be sent back (its type and message are in this one's)."""
 
 
 class _NoFileno:
@@ -84,7 +85,7 @@ def _portable(exc: BaseException) -> BaseException:
     except Exception:
         from rp_tui.errors import UserError
 
-        kind = UserError if isinstance(exc, UserError) else ChildProcessError
+        kind = UserError if isinstance(exc, UserError) else ChildProcessLost
         return kind(str(exc) if kind is UserError else f"{type(exc).__name__}: {exc}")
     return exc
 
@@ -137,7 +138,7 @@ def run_in_child(
 
     Raises:
         whatever ``fn`` raised in the child (e.g. ``DataError``, ``BacktestCancelled``);
-        ChildProcessError: the child ended without a result (killed after a cancel too).
+        ChildProcessLost: the child ended without a result (killed after a cancel too).
     """
     try:
         context = _context()
@@ -164,7 +165,7 @@ def run_in_child(
                 kind, value = messages.get(timeout=_POLL_SECONDS)
             except queue.Empty:
                 if not child.is_alive() and messages.empty():
-                    raise ChildProcessError(
+                    raise ChildProcessLost(
                         f"the computation's process ended without a result (exit code "
                         f"{child.exitcode})"
                     ) from None

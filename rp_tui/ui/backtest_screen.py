@@ -28,7 +28,7 @@ from rp_tui.domain.metrics import drawdown, monthly_return_table, period_returns
 from rp_tui.domain.replay import BacktestCancelled, BacktestResult
 from rp_tui.errors import UserError
 from rp_tui.services.backtest import BacktestOptions, BacktestReport, backtest
-from rp_tui.services.child_process import ChildProcessError, run_in_child
+from rp_tui.services.child_process import ChildProcessLost, run_in_child
 from rp_tui.services.session import Session
 from rp_tui.ui import format as fmt
 from rp_tui.ui.notice import NoticeScreen
@@ -208,7 +208,7 @@ class BacktestScreen(Screen):
             report = run_in_child(backtest, (self.session, self.options), progress, cancelled)
         except BacktestCancelled:
             return
-        except (UserError, ChildProcessError) as exc:
+        except (UserError, ChildProcessLost) as exc:
             if not cancelled():
                 self.app.call_from_thread(self._failed, str(exc))
             return

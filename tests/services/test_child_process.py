@@ -13,7 +13,7 @@ import pytest
 from rp_tui.domain.replay import BacktestCancelled
 from rp_tui.errors import ConfigError, DataError, UserError
 from rp_tui.services.backtest import BacktestOptions, backtest
-from rp_tui.services.child_process import ChildProcessError, run_in_child
+from rp_tui.services.child_process import ChildProcessLost, run_in_child
 from rp_tui.services.session import open_session
 
 
@@ -85,13 +85,13 @@ def test_cancel_reaches_the_child():
 def test_a_child_that_ignores_cancel_is_killed(monkeypatch):
     monkeypatch.setattr("rp_tui.services.child_process._GRACE_SECONDS", 0.2)
     start = time.monotonic()
-    with pytest.raises(ChildProcessError, match="without a result"):
+    with pytest.raises(ChildProcessLost, match="without a result"):
         run_in_child(_ignores_cancel, (), None, lambda: True)
     assert time.monotonic() - start < 30
 
 
 def test_a_child_that_dies_is_reported():
-    with pytest.raises(ChildProcessError, match=r"exit code -9"):
+    with pytest.raises(ChildProcessLost, match=r"exit code -9"):
         run_in_child(_dies, ())
 
 
