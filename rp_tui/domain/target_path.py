@@ -91,18 +91,18 @@ def compute_path(
     """Call ``allocate`` on each rebalance's window, in order (its ``many`` on 32 windows
     at a time when it has one).
 
-        Args:
-            returns: daily simple returns ``(n_days - 1, n_assets)``; row ``t - 1`` is day ``t``'s.
-            dates: ``(n_days,)`` ``datetime64[D]``, to name a failing date.
-            rows: :func:`rebalance_rows`. lookback: returns per window.
-            allocate: see :data:`Allocator`.
-            progress: called with the fraction of rows done, in [0, 1].
-            cancelled: polled before each row (each chunk of ``many``); True stops with
-                :class:`BacktestCancelled`.
+    Args:
+        returns: daily simple returns ``(n_days - 1, n_assets)``; row ``t - 1`` is day ``t``'s.
+        dates: ``(n_days,)`` ``datetime64[D]``, to name a failing date.
+        rows: :func:`rebalance_rows`. lookback: returns per window.
+        allocate: see :data:`Allocator`.
+        progress: called with the fraction of rows done, in [0, 1].
+        cancelled: polled before each row (each chunk of ``many``); True stops with
+            :class:`BacktestCancelled`.
 
-        Raises:
-            BacktestError: allocation failed on a date (named).
-            BacktestCancelled: see ``cancelled``.
+    Raises:
+        BacktestError: allocation failed on a date (named).
+        BacktestCancelled: see ``cancelled``.
     """
     n_assets = returns.shape[1]
     weights = np.empty((rows.size, n_assets))

@@ -73,3 +73,38 @@ def test_path_errors_name_the_date_and_cancel(history):
     assert seen == [0.25, 0.5, 0.75, 1.0]
     with pytest.raises(BacktestError, match="no monthly period end with 5000 returns"):
         rebalance_rows(history.dates, "monthly", 5000)
+
+
+class Batched:
+    """An allocator with ``many``: ERC of each window's sample covariance; the window of
+    ``bad_row`` cannot be weighted."""
+
+    def __init__(self, returns, bad_row: int | None = None):
+        self.bad = None if bad_row is None else returns[bad_row - 1]
+        self.batches: list[int] = []
+
+    def __call__(self, window):
+        if self.bad is not None and (window[-1] == self.bad).all():
+            raise ValueError("singular")
+        cov = sample_covariance(window)
+        return erc_weights(cov), cov
+
+    def many(self, windows):
+        self.batches.append(len(windows))
+        return [self(w) for w in windows]
+
+
+def test_many_gives_the_one_by_one_path_and_a_failure_still_names_its_date(history):
+    rows = rebalance_rows(history.dates, "monthly", 126)
+    returns = simple_returns(history.closes)
+    batched = Batched(returns)
+    path = compute_path(returns, history.dates, rows, 126, batched)
+    alone = compute_path(returns, history.dates, rows, 126, lambda w: batched(w))
+    assert np.array_equal(path.weights, alone.weights)
+    assert batched.batches[0] == 32 and sum(batched.batches) == len(rows)
+    bad = rows[40]  # inside the second chunk, not its first window
+    with pytest.raises(BacktestError, match=f"allocation failed on {history.dates[bad]}"):
+        compute_path(returns, history.dates, rows, 126, Batched(returns, bad))
+    seen = []
+    compute_path(returns, history.dates, rows[:40], 126, Batched(returns), seen.append)
+    assert seen == [32 / 40, 1.0]
