@@ -14,9 +14,10 @@ Rows (each contender interleaved with the others, medians; the machine is shared
    the bundled prices: ``rp-tui sweep``, beside the code of ``--old REV`` when given
    (``git archive`` of that revision); wall and CPU time (the workers' included).
 5. Event-loop lag: a backtest in a thread of the process (as the TUI ran it before) and in a
-   child process (``run_in_child``, as the TUI runs it now), a sweep from a thread worker and
-   an emulated IBKR history download (20 symbols, 50 ms a request) on an asyncio loop; a
-   10 ms ticker's delay, max and p99 (the loop must never be blocked > 100 ms).
+   child process (``run_in_child``, as the TUI runs it now), the risk report of the 20 stocks
+   (5,000 Monte Carlo paths) with its VaR on the loop and in a child, a sweep from a thread
+   worker and an emulated IBKR history download (20 symbols, 50 ms a request) on an asyncio
+   loop; a 10 ms ticker's delay, max and p99 (the loop must never be blocked > 100 ms).
 
 Peers: ``.venv/bin/pip install -e '.[bench]'`` (bt, ffn, skfolio). Run:
 ``.venv/bin/python benchmarks/bench_speed.py [--old fb972d3] [--skip-sweep] [--rows 2,5]``.
@@ -307,7 +308,8 @@ def emulated_broker(history, folder: Path):
 def lag_row(config: Path, csv: Path) -> None:
     from rp_tui.services.backtest import BacktestOptions, backtest
     from rp_tui.services.child_process import run_in_child
-    from rp_tui.services.session import open_session
+    from rp_tui.services.risk_report import risk_report
+    from rp_tui.services.session import make_broker, open_session
     from rp_tui.services.sweep import grid, run_sweep
 
     session = open_session(config, csv)
@@ -332,19 +334,30 @@ def lag_row(config: Path, csv: Path) -> None:
                 lags.setdefault(current[0], []).append(now - last - 0.01)
                 last = now
 
+        async def phase(name: str) -> None:
+            """Let the ticker see the end of the last phase (a block is charged to the work
+            that caused it), then name the next."""
+            await asyncio.sleep(0.03)
+            current[0] = name
+
         tick = asyncio.create_task(ticker())
         await asyncio.sleep(1.0)
-        current[0] = "backtest in a thread of this process (before)"
+        await phase("backtest in a thread of this process (before)")
         await asyncio.to_thread(backtest, session, BacktestOptions(capital=1e6))
-        current[0] = "backtest in a child process (as the TUI runs it)"
+        await phase("backtest in a child process (as the TUI runs it)")
         await asyncio.to_thread(in_child, session, BacktestOptions(capital=1e6))
-        current[0] = "sweep, 24 points (thread worker, 2 processes)"
+        broker = make_broker(session, "demo")
+        await phase("risk report, Monte Carlo on the loop (before)")
+        await risk_report(session, broker)  # the TUI's 5,000 paths
+        await phase("risk report, Monte Carlo in a child (the TUI)")
+        await risk_report(session, broker, in_child=True)
+        await phase("sweep, 24 points (thread worker, 2 processes)")
         await asyncio.to_thread(
             run_sweep, points, str(config), str(csv), BacktestOptions(benchmarks=()), 2
         )
-        current[0] = "IBKR history download, 20 symbols (emulated)"
+        await phase("IBKR history download, 20 symbols (emulated)")
         await emulated_broker(session.universe, folder).history(500)
-        current[0] = "all three at once (a 6-point sweep)"
+        await phase("all three at once (a 6-point sweep)")
         await asyncio.gather(
             asyncio.to_thread(in_child, session, BacktestOptions(capital=1e6)),
             asyncio.to_thread(

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
-_PRELOAD = ["rp_tui.services.backtest", "rp_tui.inputs.trading_days"]  # what a backtest imports
+# what the jobs import: imported once, in the server
+_PRELOAD = ["rp_tui.services.backtest", "rp_tui.inputs.trading_days", "rp_tui.services.risk_report"]
 _POLL_SECONDS = 0.05  # how often the waiting thread checks ``cancelled`` and the child
 _GRACE_SECONDS = 2.0  # after a cancel, how long the child has to stop before it is killed
 

@@ -55,7 +55,7 @@ class RiskScreen(Screen):
     async def measure(self) -> None:
         """Build the report in the background (Monte Carlo takes a moment)."""
         try:
-            report = await risk_report(self.app.session, self.app.broker)
+            report = await risk_report(self.app.session, self.app.broker, in_child=True)
         except UserError as exc:
             self.query_one("#risk-status", Static).update(Text(f"No risk report: {exc}"))
             return
