@@ -17,7 +17,9 @@ Rows (each contender interleaved with the others, medians; the machine is shared
    child process (``run_in_child``, as the TUI runs it now), the risk report of the 20 stocks
    (5,000 Monte Carlo paths) with its VaR on the loop and in a child, a sweep from a thread
    worker and an emulated IBKR history download (20 symbols, 50 ms a request) on an asyncio
-   loop; a 10 ms ticker's delay, max and p99 (the loop must never be blocked > 100 ms).
+   loop; a 10 ms ticker's delay, max and p99 (the loop must never be blocked > 100 ms). And
+   in the TUI itself (Pilot): the backtest screen on the 20 stocks, while it runs and while
+   its charts of 33 years are drawn.
 
 Peers: ``.venv/bin/pip install -e '.[bench]'`` (bt, ffn, skfolio). Run:
 ``.venv/bin/python benchmarks/bench_speed.py [--old fb972d3] [--skip-sweep] [--rows 2,5]``.
@@ -379,6 +381,62 @@ def lag_row(config: Path, csv: Path) -> None:
         )
 
 
+def tui_row(config: Path, csv: Path) -> None:
+    """The TUI's own event loop (Pilot, 120x40): ``b`` on the dashboard, the 20-stock
+    backtest in its child process, then the charts of 33 years drawn."""
+    from rp_tui.services.session import make_broker, open_session
+    from rp_tui.ui.app import RpTuiApp
+    from rp_tui.ui.backtest_screen import BacktestScreen
+
+    arrived: list[float] = []  # when the report reached the event loop
+    show = BacktestScreen._show
+
+    def timed_show(screen, report):
+        arrived.append(time.perf_counter())
+        show(screen, report)
+
+    BacktestScreen._show = timed_show
+
+    async def measure() -> tuple[float, float, float]:
+        session = open_session(config, csv)
+        app = RpTuiApp(session, make_broker(session, "demo"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(2.0)  # the dashboard settles
+            lags: list[tuple[float, float]] = []
+            stop = asyncio.Event()
+
+            async def ticker():
+                last = time.perf_counter()
+                while not stop.is_set():
+                    await asyncio.sleep(0.01)
+                    now = time.perf_counter()
+                    lags.append((now, now - last - 0.01))
+                    last = now
+
+            tick = asyncio.create_task(ticker())
+            start = time.perf_counter()
+            await pilot.press("b")
+            while getattr(app.screen, "report", None) is None:
+                await pilot.pause(0.02)
+            await pilot.pause(2.0)  # the charts are drawn
+            stop.set()
+            await tick
+        done = arrived[0]
+        running = max((lag for at, lag in lags if at <= done), default=0.0)
+        after = max((lag for at, lag in lags if at > done), default=0.0)
+        return done - start, running, after
+
+    try:
+        seconds, running, after = asyncio.run(measure())
+    finally:
+        BacktestScreen._show = show
+    print(
+        f"   {'the TUI: b, screen, backtest (child process)':<48} max {running * 1e3:6.1f} ms"
+        f"  ({seconds:.2f} s to the report)"
+    )
+    print(f"   {'the TUI: report shown, first paint of charts':<48} max {after * 1e3:6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", metavar="REV", help="also time the sweep at this revision")
@@ -404,6 +462,7 @@ def main() -> None:
         sweep_row(args.old)
     if 5 in rows:
         lag_row(config, csv)
+        tui_row(config, csv)
     threading.enumerate()  # nothing left running: the pools closed with their runs
 
 
