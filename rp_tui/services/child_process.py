@@ -91,12 +91,9 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _child(fn, args, environment, folder, messages, stop) -> None:
+def _child(fn, args, environment, messages, stop) -> None:
     """The child's main: report progress fractions, then ``("done", result)`` or
     ``("error", exception)``."""
-    os.environ.clear()
-    os.environ.update(environment)
-    os.chdir(folder)
     quiet = os.open(os.devnull, os.O_WRONLY)  # the server's stdout/stderr may be the TUI's
     os.dup2(quiet, 1)  # terminal: warnings and native libraries' messages go nowhere
     os.dup2(quiet, 2)
@@ -109,6 +106,8 @@ def _child(fn, args, environment, folder, messages, stop) -> None:
             messages.put(("progress", fraction))
 
     try:
+        os.environ.clear()  # (the working folder is the caller's already: multiprocessing)
+        os.environ.update(environment)
         result = fn(*args, progress=progress, cancelled=stop.is_set)
     except BaseException as exc:  # every failure goes back to the caller, to be raised there
         messages.put(("error", _portable(exc)))
@@ -146,7 +145,7 @@ def run_in_child(
         messages, stop = context.Queue(), context.Event()
         child = context.Process(
             target=_child,
-            args=(fn, args, dict(os.environ), os.getcwd(), messages, stop),
+            args=(fn, args, dict(os.environ), messages, stop),
             daemon=True,
         )
         child.start()

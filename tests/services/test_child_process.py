@@ -107,3 +107,13 @@ def _pid(progress, cancelled):
     assert not cancelled()
     progress(1.0)
     return os.getpid()
+
+
+def test_a_working_folder_gone_meanwhile_is_reported(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    monkeypatch.setattr(os, "getcwd", lambda: str(gone))  # (os.getcwd itself would fail)
+    with pytest.raises(ChildProcessLost, match="exit code 1"):
+        run_in_child(_pid, ())
