@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from rp_tui.errors import UserError
+from rp_tui.services.child_process import ChildProcessLost
 from rp_tui.services.risk_report import RiskReport, risk_report
 from rp_tui.ui import format as fmt
 
@@ -56,7 +57,7 @@ class RiskScreen(Screen):
         """Build the report in the background (Monte Carlo takes a moment)."""
         try:
             report = await risk_report(self.app.session, self.app.broker, in_child=True)
-        except UserError as exc:
+        except (UserError, ChildProcessLost) as exc:
             self.query_one("#risk-status", Static).update(Text(f"No risk report: {exc}"))
             return
         self.show(report)

@@ -344,3 +344,20 @@ async def test_risk_screen_on_the_demo_account(session):
         await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
         await press(pilot, "d", lambda: app.dashboard.risk_drift)
         await shows(pilot, "RC drift")
+
+
+async def test_risk_screen_says_so_when_its_monte_carlo_process_is_lost(session, monkeypatch):
+    from rp_tui.services import risk_report as service
+    from rp_tui.services.child_process import ChildProcessLost
+    from tests.ui.conftest import make_app
+
+    async def lost(*_args):
+        raise ChildProcessLost("the computation's process ended without a result (exit code -9)")
+
+    monkeypatch.setattr(service, "_var_in_child", lost)
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await press(pilot, "v", lambda: isinstance(app.screen, RiskScreen))
+        await shows(pilot, "No risk report: the computation's process ended")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
