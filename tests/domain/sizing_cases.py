@@ -48,6 +48,13 @@ def everything(q: np.ndarray) -> np.ndarray:
     return np.ones(np.shape(q), dtype=bool)
 
 
+def from_nothing(stage, acc: Account, floor: float) -> tuple[np.ndarray, float]:
+    """``stage`` (``fill_deficits`` or ``spend_leftovers``) from no orders yet: every asset
+    allowed, no rule refusing, the account's own cash; returns its ``(signed, cash)``."""
+    n = len(acc.prices)
+    return stage(np.zeros(n), acc, floor, np.ones(n, bool), everything, acc.cash)
+
+
 def min_value(acc: Account, amount: float):
     """The minimum-trade rule: an order moving less than ``amount`` (base) is refused."""
     return lambda q: np.abs(q) * acc.buy_prices * acc.fx >= amount

@@ -16,7 +16,14 @@ from rp_tui.domain.sizing_checks import (
     keep_cash_floor,
     spend_leftovers,
 )
-from tests.domain.sizing_cases import LSE_GBP, account, everything, idealpro, min_value
+from tests.domain.sizing_cases import (
+    LSE_GBP,
+    account,
+    everything,
+    from_nothing,
+    idealpro,
+    min_value,
+)
 
 # -- fill_deficits --------------------------------------------------------------------------
 
@@ -26,7 +33,7 @@ def test_the_largest_deficit_is_filled_first_down_to_a_common_level():
     floor of 100. Both are filled down to 250 below target: A 350 (35 shares), B 50 (5);
     cash exactly the floor."""
     acc = account([0, 30, 100], [10.0] * 3, 500.0, [600.0, 600.0, 500.0], 100.0)
-    signed, cash = fill_deficits(np.zeros(3), acc, 100.0, np.ones(3, bool), everything, 500.0)
+    signed, cash = from_nothing(fill_deficits, acc, 100.0)
     assert signed.tolist() == [35.0, 5.0, 0.0]
     assert cash == 100.0
 
@@ -50,7 +57,7 @@ def test_commissions_that_do_not_fit_trim_the_largest_buy_one_share():
     3.00 minimum each): 100 + 3 shares leave 500 − 400 − 6 = 94 < 100, so the largest buy
     (300 of B) loses one share: 100 + 2, cash 194."""
     acc = account([0, 0], [1.0, 100.0], 500.0, [100.0, 300.0], 100.0, fees=FeeTable([LSE_GBP] * 2))
-    signed, cash = fill_deficits(np.zeros(2), acc, 100.0, np.ones(2, bool), everything, 500.0)
+    signed, cash = from_nothing(fill_deficits, acc, 100.0)
     assert signed.tolist() == [100.0, 2.0]
     assert cash == pytest.approx(194.0)
 
@@ -73,7 +80,7 @@ def test_a_fill_that_costs_more_than_it_moves_is_not_made():
     """One share at 1 to fill a deficit of 1 (NAV 109) pays the GBP 3.00 LSE minimum: the
     account ends further from target (2/109 → about 0.052), so nothing is bought."""
     acc = account([0, 99], [1.0, 1.0], 10.0, [1.0, 99.0], 9.0, fees=FeeTable([LSE_GBP] * 2))
-    signed, cash = fill_deficits(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 10.0)
+    signed, cash = from_nothing(fill_deficits, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 10.0
 
 
@@ -82,7 +89,7 @@ def test_a_fill_that_only_moves_drift_to_cash_is_not_made():
     with 2 shares leaves the distance at 1.5, so the orders are unchanged."""
     acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
     assert acc.distance(np.array([2.0, 0.0])) == 1.5
-    signed, cash = fill_deficits(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 32.0)
+    signed, cash = from_nothing(fill_deficits, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 32.0
 
 
@@ -90,10 +97,10 @@ def test_cheap_and_foreign_shares_fill_whole_shares_within_the_deficit():
     """USD 0.50 shares: a spare of 1.00 buys 2 (deficit 1.00). A GBP listing at GBP 10
     (fx 1.25: 12.50 base) with a deficit of 25 and 50 spare buys 2 shares, not more."""
     cheap = account([0], [0.5], 1.0, [1.0], 0.0)
-    signed, cash = fill_deficits(np.zeros(1), cheap, 0.0, np.ones(1, bool), everything, 1.0)
+    signed, cash = from_nothing(fill_deficits, cheap, 0.0)
     assert signed.tolist() == [2.0] and cash == pytest.approx(0.0)
     gbp = account([0], [10.0], 50.0, [25.0], 25.0, fx=[1.25])
-    signed, cash = fill_deficits(np.zeros(1), gbp, 0.0, np.ones(1, bool), everything, 50.0)
+    signed, cash = from_nothing(fill_deficits, gbp, 0.0)
     assert signed.tolist() == [2.0] and cash == pytest.approx(25.0)
 
 
@@ -183,7 +190,7 @@ def test_a_foreign_share_whose_conversion_costs_more_than_it_moves_is_not_bought
     acc = account(
         [9, 10], prices, 10.0, [9.5, 10.0], 9.5, fx=fx, conversion=idealpro(foreign, prices, fx)
     )
-    signed, cash = spend_leftovers(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 10.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 10.0
 
 
@@ -191,5 +198,5 @@ def test_a_share_costing_exactly_the_spare_cash_is_bought_with_a_conversion_too(
     """With a conversion that costs nothing (sized share by share), cash 20 and floor 10: a
     share at exactly 10 is bought, cash exactly the floor."""
     acc = account([0], [10.0], 20.0, [100.0], 0.0, conversion=lambda q: 0.0)
-    signed, cash = spend_leftovers(np.zeros(1), acc, 10.0, np.ones(1, bool), everything, 20.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 10.0)
     assert signed.tolist() == [1.0] and cash == 10.0

@@ -321,26 +321,21 @@ def test_sell_only_takes_a_shortfall_pro_rata_and_rounds_up():
     """Nothing is over target and a withdrawal of 50 needs 40 more than the cash of 10: it
     is taken pro rata, 20 from each holding at 10 — 2 shares each, cash 50. With 12 and 10
     shares and no cash, the excess (35 and 15) covers it: 3.5 → 4 and 1.5 → 2 shares."""
-    rules = RebalanceRules(mode="sell-only")
-    even = plan_rebalance(
-        np.array([10.0, 10.0]),
-        np.full(2, 10.0),
-        10.0,
-        np.array([0.5, 0.5]),
-        rules,
-        free(2),
-        withdraw=50.0,
-    )
+
+    def withdrawing_50(held: list[float], cash: float):
+        return plan_rebalance(
+            np.array(held),
+            np.full(2, 10.0),
+            cash,
+            np.array([0.5, 0.5]),
+            RebalanceRules(mode="sell-only"),
+            free(2),
+            withdraw=50.0,
+        )
+
+    even = withdrawing_50([10.0, 10.0], 10.0)
     assert even.quantities.tolist() == [-2.0, -2.0] and even.cash_after == 50.0
-    over = plan_rebalance(
-        np.array([12.0, 10.0]),
-        np.full(2, 10.0),
-        0.0,
-        np.array([0.5, 0.5]),
-        rules,
-        free(2),
-        withdraw=50.0,
-    )
+    over = withdrawing_50([12.0, 10.0], 0.0)
     assert over.quantities.tolist() == [-4.0, -2.0] and over.cash_after == 60.0
 
 

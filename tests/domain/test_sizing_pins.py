@@ -17,7 +17,15 @@ from rp_tui.domain.sizing_checks import (
     Account,
     spend_leftovers,
 )
-from tests.domain.sizing_cases import LSE_GBP, US_FIXED, account, everything, idealpro, min_value
+from tests.domain.sizing_cases import (
+    LSE_GBP,
+    US_FIXED,
+    account,
+    everything,
+    from_nothing,
+    idealpro,
+    min_value,
+)
 
 
 def reference_top_up(signed, acc, floor, allowed, acceptable, cash):
@@ -57,12 +65,12 @@ def test_leftovers_go_to_the_asset_that_brings_the_account_closest():
     share first, then the 10 share reaches the target exactly (distance 0, cash 0)."""
     acc = account([4, 1], [10.0, 25.0], 35.0, [50.0, 50.0], 0.0)
     assert acc.hold_distance == pytest.approx(0.7)
-    signed, cash = spend_leftovers(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 35.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [1.0, 1.0]
     assert cash == pytest.approx(0.0)
     assert acc.distance(signed, cash) == pytest.approx(0.0)
     only_one = account([4, 1], [10.0, 25.0], 25.0, [50.0, 50.0], 0.0)  # NAV 90: one share
-    signed, cash = spend_leftovers(np.zeros(2), only_one, 0.0, np.ones(2, bool), everything, 25.0)
+    signed, cash = from_nothing(spend_leftovers, only_one, 0.0)
     assert signed.tolist() == [0.0, 1.0] and cash == pytest.approx(0.0)
 
 
@@ -70,7 +78,7 @@ def test_leftovers_fill_one_asset_share_by_share_up_to_its_target():
     """One asset at 10 with a target of 45 of 100, nothing held, cash 100: four shares (40);
     a fifth would overshoot to 50 and the rule stops below target; cash 60 ≥ floor 0."""
     acc = account([0], [10.0], 100.0, [45.0], 55.0)
-    signed, cash = spend_leftovers(np.zeros(1), acc, 0.0, np.ones(1, bool), everything, 100.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [4.0]
     assert cash == pytest.approx(60.0)
 
@@ -80,11 +88,11 @@ def test_the_floor_and_every_commission_are_kept():
     leaves 27, two leave 17, three would leave 7 < 10: two shares, cash 17. US Fixed is
     capped at 1 % of value (0.10 a share here): two shares leave 40 − 20 − 0.20 = 19.80."""
     lse = account([0], [10.0], 40.0, [100.0], 0.0, fees=FeeTable([LSE_GBP]))
-    signed, cash = spend_leftovers(np.zeros(1), lse, 10.0, np.ones(1, bool), everything, 40.0)
+    signed, cash = from_nothing(spend_leftovers, lse, 10.0)
     assert signed.tolist() == [2.0]
     assert cash == pytest.approx(17.0)
     us = account([0], [10.0], 40.0, [100.0], 0.0, fees=FeeTable([US_FIXED]))
-    signed, cash = spend_leftovers(np.zeros(1), us, 10.0, np.ones(1, bool), everything, 40.0)
+    signed, cash = from_nothing(spend_leftovers, us, 10.0)
     assert signed.tolist() == [2.0]
     assert cash == pytest.approx(19.80)
 
@@ -93,11 +101,11 @@ def test_exactly_the_floor_is_allowed():
     """Cash 23, floor 10, LSE GBP Fixed: one share at 10 leaves 23 − 10 − 3 = 10, exactly
     the floor: bought; with cash 22.99 it is not."""
     acc = account([0], [10.0], 23.0, [100.0], 0.0, fees=FeeTable([LSE_GBP]))
-    signed, cash = spend_leftovers(np.zeros(1), acc, 10.0, np.ones(1, bool), everything, 23.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 10.0)
     assert signed.tolist() == [1.0]
     assert cash == pytest.approx(10.0)
     short = account([0], [10.0], 22.99, [100.0], 0.0, fees=FeeTable([LSE_GBP]))
-    signed, cash = spend_leftovers(np.zeros(1), short, 10.0, np.ones(1, bool), everything, 22.99)
+    signed, cash = from_nothing(spend_leftovers, short, 10.0)
     assert signed.tolist() == [0.0] and cash == 22.99
 
 
@@ -105,10 +113,10 @@ def test_a_share_that_does_not_fit_in_foreign_money_is_not_bought():
     """A GBP listing at GBP 10 with fx 1.27 costs 12.70 base a share: cash 25 buys one, not
     two (25.40); with fx 0.8 (8.00) the same cash buys three."""
     dear = account([0], [10.0], 25.0, [1000.0], 0.0, fx=[1.27])
-    signed, cash = spend_leftovers(np.zeros(1), dear, 0.0, np.ones(1, bool), everything, 25.0)
+    signed, cash = from_nothing(spend_leftovers, dear, 0.0)
     assert signed.tolist() == [1.0] and cash == pytest.approx(12.30)
     cheap = account([0], [10.0], 25.0, [1000.0], 0.0, fx=[0.8])
-    signed, cash = spend_leftovers(np.zeros(1), cheap, 0.0, np.ones(1, bool), everything, 25.0)
+    signed, cash = from_nothing(spend_leftovers, cheap, 0.0)
     assert signed.tolist() == [3.0] and cash == pytest.approx(1.0)
 
 
@@ -152,19 +160,19 @@ def test_a_share_that_only_moves_drift_from_cash_to_an_asset_is_not_bought():
     acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
     assert acc.hold_distance == 1.5
     assert acc.distance(np.array([1.0, 0.0])) == 1.5
-    signed, cash = spend_leftovers(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 32.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 32.0
     share_by_share = account(
         [0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0, conversion=lambda q: 0.0
     )
-    out = spend_leftovers(np.zeros(2), share_by_share, 0.0, np.ones(2, bool), everything, 32.0)
+    out = from_nothing(spend_leftovers, share_by_share, 0.0)
     assert out[0].tolist() == [0.0, 0.0] and out[1] == 32.0
 
 
 def test_no_leftover_no_top_up_and_no_wanted_asset_no_top_up():
     """Every allowed asset at or above target: the orders come back unchanged."""
     acc = account([5, 5], [10.0, 10.0], 100.0, [50.0, 40.0], 110.0)
-    signed, cash = spend_leftovers(np.zeros(2), acc, 0.0, np.ones(2, bool), everything, 100.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 100.0
 
 
@@ -261,7 +269,7 @@ def test_the_first_foreign_share_pays_the_conversion_minimum():
     foreign = np.array([True])
     prices, fx = np.array([10.0]), np.array([1.25])
     acc = account([0], prices, 40.0, [1000.0], 0.0, fx=fx, conversion=idealpro(foreign, prices, fx))
-    signed, cash = spend_leftovers(np.zeros(1), acc, 0.0, np.ones(1, bool), everything, 40.0)
+    signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [3.0]
     assert cash == pytest.approx(40.0 - 37.5 - 2.0)
 
