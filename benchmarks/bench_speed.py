@@ -307,6 +307,17 @@ def emulated_broker(history, folder: Path):
     return broker
 
 
+async def ticker(stop: asyncio.Event, record) -> None:
+    """Every 10 ms until ``stop``: ``record(at, lag)`` with the ``perf_counter`` time and
+    the delay beyond the 10 ms asked for (seconds): how long the event loop was held."""
+    last = time.perf_counter()
+    while not stop.is_set():
+        await asyncio.sleep(0.01)
+        now = time.perf_counter()
+        record(now, now - last - 0.01)
+        last = now
+
+
 def lag_row(config: Path, csv: Path) -> None:
     from rp_tui.services.backtest import BacktestOptions, backtest
     from rp_tui.services.child_process import run_in_child
@@ -328,21 +339,16 @@ def lag_row(config: Path, csv: Path) -> None:
         current = ["idle"]
         stop = asyncio.Event()
 
-        async def ticker():
-            last = time.perf_counter()
-            while not stop.is_set():
-                await asyncio.sleep(0.01)
-                now = time.perf_counter()
-                lags.setdefault(current[0], []).append(now - last - 0.01)
-                last = now
-
         async def phase(name: str) -> None:
             """Let the ticker see the end of the last phase (a block is charged to the work
             that caused it), then name the next."""
             await asyncio.sleep(0.03)
             current[0] = name
 
-        tick = asyncio.create_task(ticker())
+        def charge(_at: float, lag: float) -> None:  # to the work running now
+            lags.setdefault(current[0], []).append(lag)
+
+        tick = asyncio.create_task(ticker(stop, charge))
         await asyncio.sleep(1.0)
         await phase("backtest in a thread of this process (before)")
         await asyncio.to_thread(backtest, session, BacktestOptions(capital=1e6))
@@ -405,15 +411,7 @@ def tui_row(config: Path, csv: Path) -> None:
             lags: list[tuple[float, float]] = []
             stop = asyncio.Event()
 
-            async def ticker():
-                last = time.perf_counter()
-                while not stop.is_set():
-                    await asyncio.sleep(0.01)
-                    now = time.perf_counter()
-                    lags.append((now, now - last - 0.01))
-                    last = now
-
-            tick = asyncio.create_task(ticker())
+            tick = asyncio.create_task(ticker(stop, lambda at, lag: lags.append((at, lag))))
             start = time.perf_counter()
             await pilot.press("b")
             while getattr(app.screen, "report", None) is None:
