@@ -59,11 +59,9 @@ def run_ours(prices):
     from rp_tui.domain.returns import sample_covariance
 
     spec = BacktestSpec(LOOKBACK, "monthly", RebalanceRules(whole_shares=False), 1e6)
-    previous = [None]
 
-    def erc(window):  # warm-started from the last rebalance, as the backtest service does
-        previous[0] = erc_weights(sample_covariance(window), start=previous[0])
-        return previous[0]
+    def erc(window):  # each window on its own, as the backtest service does
+        return erc_weights(sample_covariance(window))
 
     dates = prices.index.to_numpy().astype("datetime64[D]")
     fees = FeeTable([NO_FEES] * prices.shape[1])

@@ -8,7 +8,7 @@ Cases, all seeded:
    minimum trade, commission ratio, slippage, skip-uneconomic, withdrawals, frozen and
    must-trade assets), fee schedules drawn from ``rp_tui/data/fees.toml`` (and free ones),
    FX rates and currency groups with IDEALPRO conversion fees.
-2. ``erc_weights`` cold and warm-started on random factor-model covariances (2-30 assets),
+2. ``erc_weights`` on random factor-model covariances (2-30 assets),
    risk budgets; ``allocate`` for every method, estimator, returns kind, outlier rule,
    bounds and volatility target.
 3. Backtests through ``rp_tui.services.backtest.backtest``: skfolio's 20 US stocks, the

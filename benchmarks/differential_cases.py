@@ -118,9 +118,7 @@ def allocations() -> dict[str, object]:
         cov = r.T @ r / (days - 1)
         budgets = rng.dirichlet(np.ones(n)) + 0.01 if rng.random() < 0.3 else None
         try:
-            cold = erc_weights(cov, budgets)
-            warm = erc_weights(cov * rng.uniform(0.9, 1.1), budgets, cold)
-            out[f"erc {case}"] = (cold, warm)
+            out[f"erc {case}"] = erc_weights(cov, budgets)
         except AllocationError as exc:
             out[f"erc {case}"] = f"error: {exc}"
     methods = ["erc", "risk-budget", "downside-erc", "inverse-vol", "hrp", "min-variance"]

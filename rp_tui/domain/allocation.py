@@ -93,9 +93,7 @@ def inverse_vol_weights(cov: np.ndarray) -> np.ndarray:
     return inv / inv.sum()
 
 
-def erc_weights(
-    cov: np.ndarray, budgets: np.ndarray | None = None, start: np.ndarray | None = None
-) -> np.ndarray:
+def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarray:
     """Long-only, fully invested weights whose risk contributions equal ``budgets``.
 
     Newton's method on Spinu's convex problem over the correlation matrix (scaling by the
@@ -110,8 +108,6 @@ def erc_weights(
         cov: covariance, shape ``(n_assets, n_assets)``, symmetric positive definite.
         budgets: risk budgets, shape ``(n_assets,)``, positive; normalised to sum to 1.
             ``None`` means equal risk contribution.
-        start: weights to start from, ``(n_assets,)``, all > 0 (e.g. the previous
-            rebalance's: overlapping windows then need one or two Newton steps).
 
     Returns:
         Weights, shape ``(n_assets,)``, all > 0, summing to 1.
@@ -134,16 +130,14 @@ def erc_weights(
             raise AllocationError("risk budgets must be positive, one per asset")
         b = b / _sum(b)
 
-    if start is not None and _min(np.asarray(start, dtype=float)) > 0:
-        x = np.asarray(start, dtype=float) * vol
-        x /= math.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
-    else:  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i): a step closer
-        rows = corr.sum(axis=1)
-        x = np.sqrt(b / rows) if (rows > 0).all() else np.ones(n)
-        x /= math.sqrt(x @ corr @ x)
+    # erc_weights_many takes these steps for many covariances at once, bit for bit: change
+    # one, change the other (tests/domain/test_allocate_many.py holds them equal)
+    rows = corr.sum(axis=1)  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i)
+    x = np.sqrt(b / rows) if (rows > 0).all() else np.ones(n)
+    x /= math.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
     contributions = x * (corr @ x)
-    if _min(contributions) > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap,
-        x *= np.sqrt(b / contributions)  # and worth most of a Newton step from a warm start
+    if _min(contributions) > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap
+        x *= np.sqrt(b / contributions)
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
     for _ in range(_MAX_NEWTON_STEPS):
@@ -186,7 +180,7 @@ def _dots(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def erc_weights_many(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarray:
-    """:func:`erc_weights` (without ``start``) of many covariances at once, bit for bit.
+    """:func:`erc_weights` of many covariances at once, bit for bit.
 
     Every problem takes the single call's steps on its own numbers; only the Python work is
     shared (one numpy call per step for all the problems still iterating), which is what a

@@ -1,5 +1,5 @@
 """A backtest replayed on its precomputed target path equals the one that allocates as it goes
-(the same warm-started allocator called in the same order), bit for bit."""
+(the same stateful allocator called in the same order), bit for bit."""
 
 from __future__ import annotations
 
@@ -20,12 +20,15 @@ US_FIXED = FeeSchedule(
 )
 
 
-def warm_erc():
+def stateful_erc():
+    """An allocator that keeps state between calls (each window's weights blended with the
+    last call's): the path must call it in the replay's order for the two to agree."""
     last = [None]
 
     def allocate(window):
         cov = sample_covariance(window)
-        last[0] = erc_weights(cov, start=last[0])
+        weights = erc_weights(cov)
+        last[0] = weights if last[0] is None else 0.5 * (weights + last[0])
         return last[0], cov
 
     return allocate
@@ -47,9 +50,9 @@ def history():
 def test_path_replay_equals_allocating_as_it_goes(history, rules):
     spec = BacktestSpec(126, "monthly", rules, 50_000.0, contribution=500.0)
     fees = FeeTable([US_FIXED] * 5)
-    lazy = run_backtest(history.dates, history.closes, fees, spec, warm_erc())
+    lazy = run_backtest(history.dates, history.closes, fees, spec, stateful_erc())
     rows = rebalance_rows(history.dates, "monthly", 126)
-    path = compute_path(simple_returns(history.closes), history.dates, rows, 126, warm_erc())
+    path = compute_path(simple_returns(history.closes), history.dates, rows, 126, stateful_erc())
     replayed = run_backtest(history.dates, history.closes, fees, spec, None, path=path)
     for name in ("equity", "growth", "target_weights", "holdings_after", "cash_after"):
         assert np.array_equal(getattr(lazy, name), getattr(replayed, name)), name
@@ -67,9 +70,9 @@ def test_path_errors_name_the_date_and_cancel(history):
     with pytest.raises(BacktestError, match=f"allocation failed on {history.dates[rows[0]]}"):
         compute_path(returns, history.dates, rows, 126, failing)
     with pytest.raises(BacktestCancelled):
-        compute_path(returns, history.dates, rows, 126, warm_erc(), cancelled=lambda: True)
+        compute_path(returns, history.dates, rows, 126, stateful_erc(), cancelled=lambda: True)
     seen = []
-    compute_path(returns, history.dates, rows[:4], 126, warm_erc(), seen.append)
+    compute_path(returns, history.dates, rows[:4], 126, stateful_erc(), seen.append)
     assert seen == [0.25, 0.5, 0.75, 1.0]
     with pytest.raises(BacktestError, match="no monthly period end with 5000 returns"):
         rebalance_rows(history.dates, "monthly", 5000)
