@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rp_tui.ui.plots import LinesPlot, thin
-from tests.ui.conftest import SIZE, make_app, open_backtest, settle
+from tests.ui.conftest import SIZE, make_app, open_backtest, press, settle, until
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 399, 400, 801, 8_123])
@@ -30,8 +30,16 @@ async def test_a_backtests_lines_are_thinned_to_the_width(session):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = await open_backtest(pilot)
+        await press(pilot, "d", lambda: screen.query_one("#bt-tabs").active == "drawdown")
         plot = screen.query_one("#bt-drawdown", LinesPlot)
+
+        def drawn() -> list:  # what plotext was given, a list of x values per line
+            return plot.plt._active.monitor.x if plot.size.width else []
+
+        await until(pilot, lambda: len(drawn()) == 2, what="the lines")
         days = len(plot._dates)
         assert days > 1_500  # the bundled prices: years of days
-        curve = next(iter(plot._curves.values()))
-        assert len(thin(curve, plot.columns)) < days / 2
+        first, last = plot._dates[[0, -1]].astype(np.int64).tolist()
+        for x in drawn():
+            assert 10 < len(x) <= 2 * plot.columns + 4 < days / 2  # thinned to the width
+            assert (x[0], x[-1]) == (first, last)  # the ends are kept
