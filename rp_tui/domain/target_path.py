@@ -108,11 +108,11 @@ def compute_path(
     weights = np.empty((rows.size, n_assets))
     covariances: list[np.ndarray | None] = [None] * rows.size
     many = getattr(allocate, "many", None)
-    days = rows.tolist()
-    for first in range(0, len(days), _CHUNK if many is not None else 1):
+    days, step = rows.tolist(), _CHUNK if many is not None else 1
+    for first in range(0, len(days), step):
         if cancelled is not None and cancelled():
             raise BacktestCancelled
-        chunk = days[first : first + (_CHUNK if many is not None else 1)]
+        chunk = days[first : first + step]
         results = None
         if many is not None:
             try:
