@@ -92,7 +92,7 @@ def frictionless_orders(
         if total > budget:  # fit_buys' first scaling, which nearly always fits (else its rest)
             scaled = buys * (budget / total) * (1.0 - 1e-12)
             fits = float((scaled * prices).sum()) <= budget
-            buys = scaled if fits else fit_buys(buys, prices, 1.0, fees, budget, False)
+            buys = scaled if fits else fit_buys(buys, prices, 1.0, fees, budget, False)[0]
     signed = buys - sells
     left = cash - float((signed * prices).sum())  # Account.cash_after
     targeted = float(target_values.sum())

@@ -306,8 +306,12 @@ def plan_rebalance(
         if currency_groups is not None
         else 0.0
     )
-    buys = fit_buys(buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares)
-    buys = _skip_small(buys, buy_prices, fx, fees, rules, worth)
+    buys, buy_commissions = fit_buys(
+        buys, buy_prices, fx, fees, budget - conversion, rules.whole_shares
+    )
+    kept = _skip_small(buys, buy_prices, fx, fees, rules, worth)
+    if kept is not buys:  # a skipped order's commission is 0, as pricing it would give
+        buys, buy_commissions = kept, np.where(kept > 0, buy_commissions, 0.0)
     account = Account(
         quantities,
         prices,
@@ -332,6 +336,7 @@ def plan_rebalance(
         reserve,
         (np.full(prices.shape, True) if allowed is True else allowed) if spend else None,
         lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
+        buy_commissions + sell_commissions,  # an asset buys or sells, not both: x + 0 is x
     )
     fill_prices = (
         np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
@@ -347,7 +352,9 @@ def _plan(nav, weights, targets, drift, signed, fill_prices, cash, fx, conversio
     """The :class:`RebalancePlan` of the orders ``signed`` filled at ``fill_prices`` (arrays
     ``(n_assets,)``; ``fx`` base per listing currency; ``conversion`` its commission, base)."""
     commissions = fees.commission(signed, fill_prices)
-    cash_after = cash - float(((signed * fill_prices + commissions) * fx).sum()) - conversion
+    spent, paid = signed * fill_prices + commissions, commissions
+    if not (isinstance(fx, float) and fx == 1.0):  # x·1 is x: no multiplying without FX
+        spent, paid = spent * fx, paid * fx
     return RebalancePlan(
         nav=float(nav),
         weights=weights,
@@ -356,8 +363,8 @@ def _plan(nav, weights, targets, drift, signed, fill_prices, cash, fx, conversio
         quantities=signed,
         notional=np.abs(signed) * fill_prices,
         commissions=commissions,
-        cash_after=cash_after,
-        total_commission=float((commissions * fx).sum()) + conversion,
+        cash_after=cash - float(spent.sum()) - conversion,
+        total_commission=float(paid.sum()) + conversion,
         fill_prices=fill_prices,
         fx_commission=conversion,
     )

@@ -11,7 +11,7 @@ from rp_tui.domain.fee_model import FeeTable
 
 def fit_buys(
     buys: np.ndarray, prices: np.ndarray, fx: np.ndarray, fees: FeeTable, budget: float, whole: bool
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Shrink buy quantities until Σ (value + commission) in base currency ≤ ``budget``.
 
     Args:
@@ -20,33 +20,38 @@ def fit_buys(
         fees: commission schedules; budget: base currency; whole: whole shares only.
 
     Returns:
-        Quantities, ``(n_assets,)``, each ≤ the input, whose cost fits ``budget``.
+        Quantities, ``(n_assets,)``, each ≤ the input, whose cost fits ``budget``, and their
+        commissions at ``prices`` (``fees.commission``, listing currency), priced while
+        fitting: callers need not price them again.
     """
     buys = np.array(buys, dtype=float)
     free, unit_fx = fees.free, getattr(fx, "ndim", 0) == 0 and fx == 1.0  # (np.ndim's test)
+    priced = [None]  # the commissions of the last quantities costed
 
     def cost(q: np.ndarray) -> float:
+        priced[0] = fees.commission(q, prices)
         value = q * prices
         if not free:  # a free table's commissions are zeros: x + 0 is x
-            value = value + fees.commission(q, prices)
+            value = value + priced[0]
         return float((value if unit_fx else value * fx).sum())  # x·1 is x
 
     if budget <= 0.0:
-        return np.zeros_like(buys)
+        none = np.zeros_like(buys)
+        return none, fees.commission(none, prices)
     total = cost(buys)
     for _ in range(50):  # proportional scaling; the minimum commission makes cost non-linear
         if total <= budget:
-            return buys
+            return buys, priced[0]
         scaled = buys * (budget / total)
         buys = np.floor(scaled) if whole else scaled * (1.0 - 1e-12)
         total = cost(buys)
         if not whole and total <= budget:
-            return buys
+            return buys, priced[0]
     while total > budget and buys.any():  # whole shares: trim the largest buy one share at a time
         largest = int(np.argmax(buys * prices * fx))
         buys[largest] -= 1.0 if whole else buys[largest]
         total = cost(buys)
-    return buys
+    return buys, priced[0]
 
 
 def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:

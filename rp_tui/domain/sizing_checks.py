@@ -49,15 +49,21 @@ class Account:
     fees: FeeTable
     conversion: Callable[[np.ndarray], float] | None = None
     unit_values: np.ndarray = field(init=False)  # one share, base currency, reference price
+    goal: np.ndarray = field(init=False)  # target fractions, assets then cash, (n_assets + 1,)
+    _one_fill_price: bool = field(init=False)  # buys and sells fill at the same prices
+    _unit_fx: bool = field(init=False)  # every listing in base currency: amounts x·1 are x
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "unit_values", self.prices * self.fx)
-
-    @cached_property
-    def goal(self) -> np.ndarray:
-        """Target fractions, assets then cash, ``(n_assets + 1,)``."""
+        # set once here, not as cached properties: every sizing reads them, and Python
+        # 3.11's cached_property takes a lock on each first read (~1 µs, 4 per plan)
         total = float(_sum(self.target_values)) + self.cash_target
-        return _with_cash(self.target_values, self.cash_target) / total
+        for name, value in (
+            ("unit_values", self.prices * self.fx),
+            ("goal", _with_cash(self.target_values, self.cash_target) / total),
+            ("_one_fill_price", self.buy_prices is self.sell_prices),
+            ("_unit_fx", bool((self.fx == 1.0).all())),
+        ):
+            object.__setattr__(self, name, value)
 
     @cached_property
     def hold_distance(self) -> float:
@@ -66,23 +72,16 @@ class Account:
         nav = _sum(values)
         return float(_sum(np.abs(values / nav - self.goal))) if nav > 0 else np.inf
 
-    @cached_property
-    def _one_fill_price(self) -> bool:
-        """Buys and sells fill at the same prices (no slippage): no choosing per order."""
-        return self.buy_prices is self.sell_prices
-
-    @cached_property
-    def _unit_fx(self) -> bool:
-        """Every listing is in the base currency: amounts need no conversion (x·1 is x)."""
-        return bool((self.fx == 1.0).all())
-
-    def cash_after(self, signed: np.ndarray) -> float:
-        """Cash after ``signed`` shares trade, every commission and conversion paid, base."""
+    def cash_after(self, signed: np.ndarray, commissions: np.ndarray | None = None) -> float:
+        """Cash after ``signed`` shares trade, every commission and conversion paid, base.
+        ``commissions``: those of ``signed`` at its fill prices, when already priced."""
         if self._one_fill_price:
             fill = self.buy_prices
         else:
             fill = np.where(signed > 0, self.buy_prices, self.sell_prices)
-        spent = signed * fill + self.fees.commission(signed, fill)
+        if commissions is None:
+            commissions = self.fees.commission(signed, fill)
+        spent = signed * fill + commissions
         spent = float(_sum(spent if self._unit_fx else spent * self.fx))
         return self.cash - spent - (self.conversion(signed) if self.conversion else 0.0)
 
@@ -215,6 +214,11 @@ def fill_deficits(
     if spare <= 0 or not deficit.any():
         return signed, cash
     unit_cost = account.buy_prices * account.fx
+    # no deficit (nor the spare cash) holds one share, so none can be added: the water fill
+    # gives each asset at most its deficit and the spare, and the 1e-6 margin dwarfs its
+    # rounding and the 1e-9 share tolerance (most calls end here)
+    if not (np.minimum(deficit, spare) >= unit_cost * (1.0 - 1e-6)).any():
+        return signed, cash
     extra = np.floor(water_fill(deficit, spare) / unit_cost + _SHARE_EPS)
     if not extra.any():  # not one share within any deficit: nothing to add
         return signed, cash
@@ -315,6 +319,7 @@ def finish_orders(
     reserve: float,
     top_up: np.ndarray | None,
     acceptable: Callable[[np.ndarray], np.ndarray],
+    commissions: np.ndarray | None = None,
 ) -> np.ndarray:
     """The sizing's last stage, in order: spend leftovers (on the ``top_up`` assets, when
     given: see :func:`spend_leftovers`), keep the cash floor (:func:`keep_cash_floor`), and
@@ -325,11 +330,13 @@ def finish_orders(
         reserve: cash buys must leave, base currency.
         top_up: ``(n_assets,)`` bool, assets leftovers may buy; ``None``: no top-up.
         acceptable: per-asset minimum-trade and commission-ratio rules (see above).
+        commissions: ``(n_assets,)`` those of ``signed`` at its fill prices, when already
+            priced (``None``: priced here).
 
     Returns:
         ``(n_assets,)`` signed whole (or fractional, as given) shares.
     """
-    cash = account.cash_after(signed)
+    cash = account.cash_after(signed, commissions)
     if top_up is not None:
         signed, cash = fill_deficits(signed, account, reserve, top_up, acceptable, cash)
         signed, cash = spend_leftovers(signed, account, reserve, top_up, acceptable, cash)

@@ -245,8 +245,7 @@ def _resize(run: Run, buys: list[Leg], table: FeeTable, budget: float) -> list[L
     wanted = np.array([leg.order.quantity for leg in buys])
     prices = np.array([leg.prepared.price for leg in buys])
     fx = np.array([broker.fx(leg.order.currency) for leg in buys])
-    fitted = fit_buys(wanted, prices, fx, table, budget, run.whole_shares)
-    commissions = table.commission(fitted, prices)
+    fitted, commissions = fit_buys(wanted, prices, fx, table, budget, run.whole_shares)
     kept = []
     for leg, quantity, commission in zip(buys, fitted, commissions, strict=True):
         if quantity == leg.order.quantity:

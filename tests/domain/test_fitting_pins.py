@@ -17,11 +17,11 @@ def test_one_exchange_rate_for_all_assets_still_converts():
     """Two GBP listings at GBP 10 with one fx of 2.0 (20 base a share), 5 + 5 wanted: a
     budget of 100 base scales both to 2.5 and rounds down to 2 + 2 (80 base), not the 5 + 5
     that GBP 100 would buy; with fx 1.0 the 5 + 5 fit as they are."""
-    buys = fit_buys(
+    buys, _ = fit_buys(
         np.array([5.0, 5.0]), np.array([10.0, 10.0]), 2.0, FeeTable([NO_FEES] * 2), 100.0, True
     )
     assert buys.tolist() == [2.0, 2.0]
-    unchanged = fit_buys(
+    unchanged, _ = fit_buys(
         np.array([5.0, 5.0]), np.array([10.0, 10.0]), 1.0, FeeTable([NO_FEES] * 2), 100.0, True
     )
     assert unchanged.tolist() == [5.0, 5.0]
@@ -68,7 +68,7 @@ def test_fractional_buys_below_the_minimum_commission_are_dropped_largest_first(
     then the next, until what is left fits: here nothing (a mutant that skips or inverts the
     trim returns unaffordable buys, or buys 2e306 shares)."""
     fees = FeeTable([MIN_ONE, MIN_ONE])
-    buys = fit_buys(np.array([10.0, 5.0]), np.array([100.0, 50.0]), 1.0, fees, 0.5, False)
+    buys, _ = fit_buys(np.array([10.0, 5.0]), np.array([100.0, 50.0]), 1.0, fees, 0.5, False)
     assert buys.tolist() == [0.0, 0.0]
 
 
@@ -80,7 +80,7 @@ def test_fractional_trim_drops_the_largest_buy_in_base_currency_first():
     asset 1 first and then both."""
     fees = FeeTable([MIN_ONE, NO_FEES])
     prices, fx = np.array([100.0, 10.0]), np.array([2.0, 0.5])
-    buys = fit_buys(np.array([1.0, 10.0]), prices, fx, fees, 0.8, False)
+    buys, _ = fit_buys(np.array([1.0, 10.0]), prices, fx, fees, 0.8, False)
     assert buys[0] == 0.0 and 0.0 < buys[1] <= 10.0
     cost = float(((buys * prices + fees.commission(buys, prices)) * fx).sum())
     assert cost <= 0.8
@@ -93,5 +93,5 @@ def test_whole_share_trim_stops_at_the_first_quantity_that_fits():
     budget (trimming two at a time gives 19, trimming while cost ≥ budget gives 19, the
     fractional branch gives 0)."""
     fees = FeeTable([FeeSchedule(key="m99", name="m99", currency="USD", minimum=99.0)])
-    buys = fit_buys(np.array([2000.0]), np.array([0.05]), 1.0, fees, 100.0, True)
+    buys, _ = fit_buys(np.array([2000.0]), np.array([0.05]), 1.0, fees, 100.0, True)
     assert buys.tolist() == [20.0]

@@ -50,10 +50,13 @@ def test_fractional_buys_below_the_minimum_commission_buy_nothing():
         [FeeSchedule(key="lse", name="lse", currency="GBP", rate_of_value=0.0005, minimum=3.0)]
     )
     for whole in (True, False):
-        bought = fit_buys(np.array([10.0]), np.array([100.0]), np.ones(1), lse, 2.0, whole)
+        bought, _ = fit_buys(np.array([10.0]), np.array([100.0]), np.ones(1), lse, 2.0, whole)
         assert bought.tolist() == [0.0]
-    fitted = fit_buys(np.array([10.0, 5.0]), np.array([100.0, 50.0]), np.ones(2), TWO, 601.0, True)
-    cost = (fitted * [100.0, 50.0]).sum() + TWO.commission(fitted, np.array([100.0, 50.0])).sum()
+    fitted, priced = fit_buys(
+        np.array([10.0, 5.0]), np.array([100.0, 50.0]), np.ones(2), TWO, 601.0, True
+    )
+    assert priced.tolist() == TWO.commission(fitted, np.array([100.0, 50.0])).tolist()
+    cost = (fitted * [100.0, 50.0]).sum() + priced.sum()
     assert cost <= 601.0 and fitted.sum() > 0
 
 
@@ -142,22 +145,23 @@ def test_targets_are_the_weights_less_the_buffer_and_drift_is_measured_against_t
 def test_fit_buys_values_foreign_listings_in_base_currency():
     free = FeeTable([NO_FEES])
     # 10 shares at 100 in a currency worth 2 base units cost 2,000: half fits 1,000
-    bought = fit_buys(np.array([10.0]), np.array([100.0]), np.array([2.0]), free, 1_000.0, True)
+    bought, _ = fit_buys(np.array([10.0]), np.array([100.0]), np.array([2.0]), free, 1_000.0, True)
     assert bought.tolist() == [5.0]
 
 
 def test_fit_buys_spends_a_budget_of_one_and_refuses_none():
     free = FeeTable([NO_FEES])
-    assert fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, 1.0, True).tolist() == [2.0]
-    assert not fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, 0.0, True).any()
-    assert not fit_buys(np.array([4.0]), np.array([0.5]), np.ones(1), free, -5.0, False).any()
+    wanted, price, fx = np.array([4.0]), np.array([0.5]), np.ones(1)
+    assert fit_buys(wanted, price, fx, free, 1.0, True)[0].tolist() == [2.0]
+    assert not fit_buys(wanted, price, fx, free, 0.0, True)[0].any()
+    assert not fit_buys(wanted, price, fx, free, -5.0, False)[0].any()
 
 
 def test_fit_buys_in_fractions_fills_the_budget_without_exceeding_it():
     free = FeeTable([NO_FEES, NO_FEES])
     wanted = np.array([10.0, 4.0])
     prices = np.array([100.0, 25.0])
-    bought = fit_buys(wanted, prices, np.ones(2), free, 550.0, False)
+    bought, _ = fit_buys(wanted, prices, np.ones(2), free, 550.0, False)
     cost = float((bought * prices).sum())
     assert cost <= 550.0 and cost == pytest.approx(550.0, rel=1e-9)
     assert bought.tolist() == pytest.approx([10.0 * 550 / 1100, 4.0 * 550 / 1100], rel=1e-9)
@@ -168,7 +172,7 @@ def test_fit_buys_drops_the_buy_whose_minimum_commission_cannot_fit():
     lse = FeeSchedule(key="lse", name="lse", currency="GBP", rate_of_value=0.0005, minimum=3.0)
     fees = FeeTable([lse, NO_FEES])
     # the GBP 3 minimum can never fit a 2.5 budget: that buy goes first (it is the largest)
-    bought = fit_buys(
+    bought, _ = fit_buys(
         np.array([10.0, 1.0]), np.array([10.0, 20.0]), np.array([1.0, 0.5]), fees, 2.5, False
     )
     assert bought[0] == 0.0 and bought[1] > 0.0
@@ -177,9 +181,8 @@ def test_fit_buys_drops_the_buy_whose_minimum_commission_cannot_fit():
 
 def test_fit_buys_exact_budget_is_kept_whole():
     free = FeeTable([NO_FEES])
-    assert fit_buys(
-        np.array([10.0]), np.array([100.0]), np.ones(1), free, 1000.0, True
-    ).tolist() == [10.0]
+    bought, _ = fit_buys(np.array([10.0]), np.array([100.0]), np.ones(1), free, 1000.0, True)
+    assert bought.tolist() == [10.0]
 
 
 def test_raise_in_full_sells_the_furthest_above_target_first():
