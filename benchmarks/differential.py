@@ -57,6 +57,7 @@ OWNED = tuple(
                 "optimize",
                 "barrier",
                 "hrp",
+                "frictionless",
             ]
         ),
         "services/backtest",
@@ -66,6 +67,7 @@ OWNED = tuple(
         "cli/sweep_command",
         "cli/backtest_command",
         "inputs/prices",
+        "inputs/fee_data",
     )
 )
 
@@ -207,10 +209,11 @@ def main() -> None:
         f"{total - same - len(failures)} within {TOLERANCE:g} (largest relative difference "
         f"{worst:.3g}), {len(failures)} differ"
     )
-    print("not bit-identical everywhere (outputs, bit-identical, largest relative difference):")
-    for name, (n, identical, err) in summary.items():
-        if identical < n:
-            print(f"   {name:<44} {n:6d} {identical:6d}  {err:.3g}")
+    differing = {name: row for name, row in summary.items() if row[1] < row[0]}
+    if differing:
+        print("not bit-identical (outputs, bit-identical, largest relative difference):")
+    for name, (n, identical, err) in differing.items():
+        print(f"   {name:<44} {n:6d} {identical:6d}  {err:.3g}")
     for line in failures[:40]:
         print("  ", line)
     import shutil
