@@ -122,14 +122,24 @@ def _kept(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     return keep
 
 
-def _skip_small(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
-    """Drop trades below the minimum size, too dear for what they move, or (``worth``) that
-    cost more than the drift they remove."""
-    if (
+def _keeps_all(rules, worth) -> bool:
+    """No rule can refuse an order: no minimum size, no commission ratio, no economic test
+    (:func:`_kept` would be all True: a trade's value is ≥ 0)."""
+    return (
         rules.min_trade_value <= 0
         and not math.isfinite(rules.max_commission_ratio)
         and worth is None
-    ):
+    )
+
+
+def _everything(q: np.ndarray) -> np.ndarray:
+    return np.ones(q.shape, dtype=bool)
+
+
+def _skip_small(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
+    """Drop trades below the minimum size, too dear for what they move, or (``worth``) that
+    cost more than the drift they remove."""
+    if _keeps_all(rules, worth):
         return q
     return np.where(_kept(q, exec_prices, fx, fees, rules, worth), q, 0.0)
 
@@ -335,7 +345,9 @@ def plan_rebalance(
         account,
         reserve,
         (np.full(prices.shape, True) if allowed is True else allowed) if spend else None,
-        lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
+        _everything
+        if _keeps_all(rules, worth)
+        else lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
         buy_commissions + sell_commissions,  # an asset buys or sells, not both: x + 0 is x
     )
     fill_prices = (
