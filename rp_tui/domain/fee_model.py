@@ -304,10 +304,12 @@ class FeeTable:
                 + self._extra_per_order
             )
         if self._regulatory:
-            taf = self._sell_per_share * shares
-            if self._has_taf_cap:
-                taf = np.minimum(taf, self._sell_maximum)
-            total = total + np.where(quantities < 0, self._sell_rate * value + taf, 0.0)
+            sold = quantities < 0
+            if sold.any():  # sales only: with none, the sum below adds zeros (x + 0 is x)
+                taf = self._sell_per_share * shares
+                if self._has_taf_cap:
+                    taf = np.minimum(taf, self._sell_maximum)
+                total = total + np.where(sold, self._sell_rate * value + taf, 0.0)
             if self._has_cat:
                 total = total + self._cat * shares
         return np.where(shares > 0, total, 0.0)
