@@ -27,8 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
-# what the jobs import: imported once, in the server
-_PRELOAD = ["rp_tui.services.backtest", "rp_tui.inputs.trading_days", "rp_tui.services.risk_report"]
+# what the jobs import: imported once, in the server (this module first: see _quiet_server)
+_PRELOAD = [
+    "rp_tui.services.child_process",
+    "rp_tui.services.backtest",
+    "rp_tui.inputs.trading_days",
+    "rp_tui.services.risk_report",
+]
 _POLL_SECONDS = 0.05  # how often the waiting thread checks ``cancelled`` and the child
 _GRACE_SECONDS = 2.0  # after a cancel, how long the child has to stop before it is killed
 
@@ -76,6 +81,27 @@ def _context():
         finally:
             sys.stderr = stderr
     return context
+
+
+def _quiet_server() -> None:
+    """In the forkserver, as it imports its preload modules: point its stdout and stderr at
+    /dev/null. They are the caller's (the TUI's terminal), and its children inherit them: a
+    child failing inside multiprocessing's own start-up, before :func:`_child` silences it
+    (its arguments fail to unpickle, say), would print a traceback over the screen. The
+    caller still learns of it (:class:`ChildProcessLost`). Anywhere else: nothing."""
+    from multiprocessing import forkserver
+
+    frame = sys._getframe()
+    while frame is not None and frame.f_code is not forkserver.main.__code__:
+        frame = frame.f_back
+    if frame is not None:  # called (through imports) by forkserver.main: the server
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        os.close(quiet)
+
+
+_quiet_server()
 
 
 def _portable(exc: BaseException) -> BaseException:

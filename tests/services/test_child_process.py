@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -117,3 +119,33 @@ def test_a_working_folder_gone_meanwhile_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "getcwd", lambda: str(gone))  # (os.getcwd itself would fail)
     with pytest.raises(ChildProcessLost, match="exit code 1"):
         run_in_child(_pid, ())
+
+
+# a child that fails inside multiprocessing's start-up: its argument cannot be unpickled
+UNPICKLABLE_ARGUMENT = """
+import operator
+from rp_tui.services.child_process import ChildProcessLost, run_in_child
+
+class Unpicklable:  # unpickling it computes 1 / 0
+    def __reduce__(self):
+        return operator.truediv, (1, 0)
+
+try:
+    run_in_child(print, (Unpicklable(),))
+except ChildProcessLost as exc:
+    print("lost:", exc)
+"""
+
+
+def test_a_child_failing_to_start_prints_nothing_on_the_callers_terminal(tmp_path):
+    """The forkserver's stderr is the caller's (the TUI draws on it): a child that fails
+    before its own code runs must not print a traceback there; the caller is told."""
+    ran = subprocess.run(
+        [sys.executable, "-c", UNPICKLABLE_ARGUMENT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "lost: the computation's process ended without a result" in ran.stdout
+    assert ran.stderr == "", ran.stderr
