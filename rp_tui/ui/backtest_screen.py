@@ -215,10 +215,17 @@ class BacktestScreen(Screen):
         if not cancelled():
             self.app.call_from_thread(self._show, report)
 
+    # The worker's three callbacks, run on the event loop. Each returns at once if the screen
+    # was closed meanwhile (the worker's check of ``cancelled`` can pass just before escape):
+    # a closed screen's widgets are gone.
+
     def _progress(self, fraction: float) -> None:
-        self.query_one("#bt-progress", ProgressBar).update(progress=fraction)
+        if self in self.app.screen_stack:
+            self.query_one("#bt-progress", ProgressBar).update(progress=fraction)
 
     def _failed(self, message: str) -> None:
+        if self not in self.app.screen_stack:
+            return
         self.query_one("#bt-progress").display = False
         status = self.query_one("#bt-status", Static)
         status.add_class("-error")
@@ -229,6 +236,8 @@ class BacktestScreen(Screen):
         self.app.notify("Backtest failed (details on screen)", severity="error")
 
     def _show(self, report: BacktestReport) -> None:
+        if self not in self.app.screen_stack:
+            return
         self.report = report
         currency = self.session.portfolio.base_currency
         r = report.result

@@ -359,6 +359,8 @@ class EditorScreen(Screen):
         self.refresh_tables()
 
     def changed(self) -> None:
-        """Recompute targets, drift and orders from the edited portfolio."""
-        self.refresh_tables()
+        """Recompute targets, drift and orders from the edited portfolio; the tables only
+        while the editor is open (a listing check can end after escape: its edit lands)."""
+        if self in self.app.screen_stack:
+            self.refresh_tables()
         self.app.portfolio_dialogue.edited()

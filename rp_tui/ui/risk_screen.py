@@ -54,13 +54,16 @@ class RiskScreen(Screen):
 
     @work(exclusive=True, group="risk")
     async def measure(self) -> None:
-        """Build the report in the background (Monte Carlo takes a moment)."""
+        """Build the report in the background (Monte Carlo takes a moment); dropped if the
+        screen was closed meanwhile (its widgets are gone)."""
         try:
             report = await risk_report(self.app.session, self.app.broker, in_child=True)
         except (UserError, ChildProcessLost) as exc:
-            self.query_one("#risk-status", Static).update(Text(f"No risk report: {exc}"))
+            if self in self.app.screen_stack:
+                self.query_one("#risk-status", Static).update(Text(f"No risk report: {exc}"))
             return
-        self.show(report)
+        if self in self.app.screen_stack:
+            self.show(report)
 
     def show(self, report: RiskReport) -> None:
         """Fill the tables from ``report``."""

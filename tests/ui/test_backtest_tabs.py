@@ -1,4 +1,4 @@
-"""Every chart of the backtest screen, at 80x24."""
+"""Every chart of the backtest screen, at 80x24; and results that arrive after it closed."""
 
 import itertools
 import re
@@ -7,7 +7,17 @@ from rp_tui.services.session import open_session
 from rp_tui.ui.backtest_screen import data_notes
 from rp_tui.ui.notice import NoticeScreen
 from rp_tui.ui.plots import BarsPlot, LinesPlot, ValuePlot
-from tests.ui.conftest import REPO, SIZE, make_app, open_backtest, press, rows, settle, shows
+from tests.ui.conftest import (
+    REPO,
+    SIZE,
+    make_app,
+    open_backtest,
+    press,
+    rows,
+    settle,
+    shows,
+    until,
+)
 
 
 async def test_tabs_heatmap_annual_bars_and_log_scale(session):
@@ -107,3 +117,20 @@ def test_ibkr_backtests_say_they_ran_on_the_bundled_prices(session):
     )
     assert len(data_notes(report, "demo")) == 1
     assert len(data_notes(report, "ibkr", own_prices=True)) == 1
+
+
+async def test_results_arriving_after_the_screen_closed_are_dropped(session):
+    """The worker checks for a cancel, then hands its result to the event loop: escape can
+    come in between, and the result then reached a screen whose widgets were gone."""
+    from rp_tui.ui.dashboard import DashboardScreen
+
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_backtest(pilot)
+        report = screen.report
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        await until(pilot, lambda: not screen.children, what="the closed screen's widgets gone")
+        screen._progress(1.0)
+        screen._show(report)
+        screen._failed("too late")

@@ -162,3 +162,36 @@ async def test_a_file_changed_on_disk_is_offered_for_reload(tmp_path, data_dir):
         await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         await press(pilot, "r", lambda: app.session.portfolio.strategy.lookback == 189)
         await until(pilot, lambda: app.plan is not None and app.plan.lookback == 189)
+
+
+async def test_a_listing_check_passing_as_the_editor_closes_lands(tmp_path, data_dir):
+    """Escape just as a new listing's check passes (an IBKR contract can take seconds): the
+    edit lands, and the closed editor's tables are not redrawn (their widgets are gone: that
+    crashed the app)."""
+    import asyncio
+    import contextlib
+
+    from rp_tui.services import session as sessions
+    from rp_tui.ui.dashboard import DashboardScreen
+
+    release = asyncio.Event()
+
+    async def slow_check(*_args):
+        # closing the editor cancels its workers; this check's answer was already on its
+        # way back: it ignores the cancel
+        with contextlib.suppress(asyncio.CancelledError):
+            await release.wait()
+
+    _, session = copy_session(tmp_path)
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot)
+        sessions_check, sessions.check_new_asset = sessions.check_new_asset, slow_check
+        try:
+            editor.listing_checked(0, "exchange", "ARCA")
+            await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+            release.set()
+            await until(pilot, lambda: app.portfolio_file.dirty, what="the edit landed")
+            assert app.portfolio_file.portfolio.assets[0].exchange == "ARCA"
+        finally:
+            sessions.check_new_asset = sessions_check

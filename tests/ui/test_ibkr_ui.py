@@ -361,3 +361,36 @@ async def test_risk_screen_says_so_when_its_monte_carlo_process_is_lost(session,
         await press(pilot, "v", lambda: isinstance(app.screen, RiskScreen))
         await shows(pilot, "No risk report: the computation's process ended")
         await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+
+
+async def test_a_risk_report_arriving_after_the_screen_closed_is_dropped(session, monkeypatch):
+    """The key fuzzer, under load: escape while the report was computed, and the report came
+    back to a screen whose widgets were gone (``NoMatches`` crashed the app)."""
+    import asyncio
+    import contextlib
+
+    from rp_tui.services import risk_report as service
+    from tests.ui.conftest import make_app, until
+
+    real, release = service._var_in_child, asyncio.Event()
+
+    async def arrives_late(*args):
+        # the screen is closed meanwhile; a cancel is ignored, as when the result was
+        # already on its way back: the worker goes on
+        with contextlib.suppress(asyncio.CancelledError):
+            await release.wait()
+        return await real(*args)
+
+    monkeypatch.setattr(service, "_var_in_child", arrives_late)
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await press(pilot, "v", lambda: isinstance(app.screen, RiskScreen))
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        release.set()
+        await until(
+            pilot,
+            lambda: not any(w.group == "risk" and w.is_running for w in app.workers),
+            what="the risk worker's end",
+        )
+    # run_test raises here what crashed the app (a failed worker)
