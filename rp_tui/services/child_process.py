@@ -91,8 +91,11 @@ def _quiet_server() -> None:
     caller still learns of it (:class:`ChildProcessLost`). Anywhere else: nothing."""
     from multiprocessing import forkserver
 
+    server, child = forkserver.main.__code__, getattr(forkserver, "_serve_one", None)
     frame = sys._getframe()
-    while frame is not None and frame.f_code is not forkserver.main.__code__:
+    while frame is not None and frame.f_code is not server:
+        if child is not None and frame.f_code is child.__code__:
+            return  # a process the server forked (another pool's worker, say): its own
         frame = frame.f_back
     if frame is not None:  # called (through imports) by forkserver.main: the server
         quiet = os.open(os.devnull, os.O_WRONLY)

@@ -149,3 +149,36 @@ def test_a_child_failing_to_start_prints_nothing_on_the_callers_terminal(tmp_pat
     )
     assert "lost: the computation's process ended without a result" in ran.stdout
     assert ran.stderr == "", ran.stderr
+
+
+ANOTHER_POOLS_WORKER = """
+import multiprocessing
+import sys
+
+
+def job():
+    import rp_tui.services.child_process  # first imported in a process another server forked
+
+    print("still heard", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    worker = multiprocessing.get_context("forkserver").Process(target=job)
+    worker.start()
+    worker.join()
+"""
+
+
+def test_only_its_own_server_is_silenced(tmp_path):
+    """A process forked by a forkserver that is not rp-tui's (another pool's worker: the
+    default start method from Python 3.14) keeps its stderr when it imports this module."""
+    script = tmp_path / "pool.py"
+    script.write_text(ANOTHER_POOLS_WORKER)
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "still heard" in ran.stderr, ran.stderr
