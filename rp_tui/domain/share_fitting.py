@@ -26,32 +26,29 @@ def fit_buys(
     """
     buys = np.array(buys, dtype=float)
     free, unit_fx = fees.free, getattr(fx, "ndim", 0) == 0 and fx == 1.0  # (np.ndim's test)
-    priced = [None]  # the commissions of the last quantities costed
 
-    def cost(q: np.ndarray) -> float:
-        priced[0] = fees.commission(q, prices)
-        value = q * prices
-        if not free:  # a free table's commissions are zeros: x + 0 is x
-            value = value + priced[0]
-        return float((value if unit_fx else value * fx).sum())  # x·1 is x
+    def cost(q: np.ndarray) -> tuple[float, np.ndarray]:
+        """Σ value + commission of ``q`` in base currency, and the commissions."""
+        commissions = fees.commission(q, prices)
+        value = q * prices if free else q * prices + commissions  # x + 0 is x
+        return float((value if unit_fx else value * fx).sum()), commissions  # x·1 is x
 
     if budget <= 0.0:
-        none = np.zeros_like(buys)
-        return none, fees.commission(none, prices)
-    total = cost(buys)
+        return np.zeros_like(buys), np.zeros_like(buys)  # nothing bought pays nothing
+    total, priced = cost(buys)
     for _ in range(50):  # proportional scaling; the minimum commission makes cost non-linear
         if total <= budget:
-            return buys, priced[0]
+            return buys, priced
         scaled = buys * (budget / total)
         buys = np.floor(scaled) if whole else scaled * (1.0 - 1e-12)
-        total = cost(buys)
+        total, priced = cost(buys)
         if not whole and total <= budget:
-            return buys, priced[0]
+            return buys, priced
     while total > budget and buys.any():  # whole shares: trim the largest buy one share at a time
         largest = int(np.argmax(buys * prices * fx))
         buys[largest] -= 1.0 if whole else buys[largest]
-        total = cost(buys)
-    return buys, priced[0]
+        total, priced = cost(buys)
+    return buys, priced
 
 
 def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
