@@ -29,6 +29,10 @@ _sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 _MAX_NEWTON_STEPS = 100
 _RESIDUAL_TOL = 1e-10  # relative error of each risk contribution against its budget
 _ROUNDING_DECREMENT = 1e-20  # Newton decrement² at which f cannot improve in double precision
+# Below this decrement², a full Newton step at least quarters it (quadratic convergence); one
+# that does not has hit rounding, whose floor grows with cond(C): two anticorrelated assets
+# (ρ = −0.9999998) settle at 4e-20, and alternated between two points to the step limit
+_QUADRATIC_DECREMENT = 1e-14
 
 
 class AllocationError(ValueError):
@@ -140,6 +144,7 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
         x *= np.sqrt(b / contributions)
     hessian = np.empty((n, n))
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
+    previous = math.inf  # the last step's decrement²
     for _ in range(_MAX_NEWTON_STEPS):
         cx = corr @ x
         if _max(np.abs(x * cx / b - 1.0)) <= _RESIDUAL_TOL:  # converged: no solve needed
@@ -153,9 +158,12 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
         decrement_sq = float(gradient @ step)
         if not math.isfinite(decrement_sq):  # a singular Hessian (as dposv's info != 0 was)
             raise AllocationError("covariance is not positive definite")
-        if decrement_sq < _ROUNDING_DECREMENT:  # converged as far as double precision goes
+        if decrement_sq < _ROUNDING_DECREMENT or (  # converged as far as double precision goes
+            decrement_sq < _QUADRATIC_DECREMENT and decrement_sq > 0.25 * previous
+        ):
             w = (x - step) / vol
             return w / _sum(w)
+        previous = decrement_sq
         if decrement_sq < 0.0625:  # a full step (x − 1·step is x − step)
             t, x_next = 1.0, x - step
         else:
@@ -223,6 +231,7 @@ def erc_weights_many(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.n
             (_min(contributions, axis=1) > 0.0)[:, None], x * np.sqrt(b / contributions), x
         )
     weights = np.empty((k, n))
+    previous = np.full(k, np.inf)
     active = np.flatnonzero(~bad)
     diagonal = np.arange(n)
     for _ in range(_MAX_NEWTON_STEPS):
@@ -247,7 +256,10 @@ def erc_weights_many(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.n
         singular = ~np.isfinite(decrement_sq)
         if singular.any():
             bad[active[singular]] = True
-        rounded = decrement_sq < _ROUNDING_DECREMENT
+        rounded = (decrement_sq < _ROUNDING_DECREMENT) | (
+            (decrement_sq < _QUADRATIC_DECREMENT) & (decrement_sq > 0.25 * previous[active])
+        )
+        previous[active] = decrement_sq
         if rounded.any():
             w = (xa[rounded] - step[rounded]) / vol[active[rounded]]
             weights[active[rounded]] = w / _sum(w, axis=1)[:, None]

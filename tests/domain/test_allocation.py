@@ -130,3 +130,17 @@ def test_erc_converges_on_a_nearly_singular_correlation(seed):
     w = erc_weights(cov, b)
     assert np.all(w > 0) and w.sum() == pytest.approx(1.0, abs=1e-14)
     np.testing.assert_allclose(risk_contributions(w, cov), b, rtol=1e-7)
+
+
+def test_erc_stops_at_a_rounding_floor_above_the_fixed_one():
+    """Two all but perfectly anticorrelated assets (ρ = −0.9999998, the bounded
+    risk-budgeting fuzzer's seed 2059754): the decrement² settled at 4e-20, above the 1e-20
+    floor, and Newton alternated between two points until it ran out of steps."""
+    from rp_tui.domain.allocation import erc_weights_many
+    from tests.domain.test_bounded_rb import feasible_case
+
+    case = feasible_case(2059754)
+    cov, b = case["cov"], case["budgets"]
+    w = erc_weights(cov, b)
+    np.testing.assert_allclose(risk_contributions(w, cov), b, rtol=1e-7)
+    assert np.array_equal(erc_weights_many(cov[None], b)[0], w)

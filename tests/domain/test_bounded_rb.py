@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rp_tui.domain.allocation import erc_weights, risk_contributions
@@ -124,6 +124,7 @@ def skfolio_weights(case: dict) -> np.ndarray | None:
 
 @settings(max_examples=200, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
+@example(seed=2059754)  # ρ = −0.9999998: ERC's rounding floor above the fixed one
 def test_bounded_risk_budgeting_always_succeeds_and_agrees_with_skfolio(seed):
     case = feasible_case(seed)
     w, _ = solve(case)
