@@ -55,6 +55,7 @@ OWNED = tuple(
                 "share_fitting",
                 "fee_model",
                 "optimize",
+                "active_set",
                 "barrier",
                 "hrp",
                 "frictionless",
