@@ -213,7 +213,9 @@ class RpTuiApp(App[None]):
         if self.executing:
             self.notify("Orders are being sent; the plan refreshes when they are done")
             return
-        self.run_worker(self._load_plan(), group="plan", exclusive=True)
+        # the method, not a coroutine: a refresh replaced before it starts creates none, so
+        # none is left unawaited (a RuntimeWarning when two edits land at once)
+        self.run_worker(self._load_plan, group="plan", exclusive=True)
 
     def action_preview(self) -> None:
         """Open the order preview of the current plan."""

@@ -13,7 +13,7 @@ cursor stays on the edited cell; ``ctrl+s`` saves ``portfolio.toml`` keeping its
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -233,27 +233,40 @@ class EditorScreen(Screen):
             return None
         return price_problem(self.app.session, self.app.broker.kind, str(value))
 
-    @work(group="edit-listing")  # not exclusive: two quick edits both land
-    async def listing_checked(self, row: int, key: str, text: str | None) -> None:
-        """A new symbol, exchange or currency is kept only once it can be priced (the price
-        history, or the broker: a real IBKR contract, a tradable Alpaca asset)."""
+    def listing_checked(self, row: int, key: str, text: str | None):
+        """Keep a new symbol, exchange or currency once it can be priced (the price history,
+        or the broker: a real IBKR contract, a tradable Alpaca asset). The check runs on the
+        app, not on this screen: Esc while it runs (an IBKR contract can take seconds) would
+        cancel a screen's worker and drop the accepted edit without a word."""
+        if text is not None:  # several checks may run: two quick edits both land
+            self.app.run_worker(self._check_listing(row, key, text), group="edit-listing")
+
+    async def _check_listing(self, row: int, key: str, text: str) -> None:
         from dataclasses import replace
 
         from rp_tui.services.session import check_new_asset
 
-        if text is None:
-            return
-        value = parse_value(key, text)
+        app, value = self.app, parse_value(key, text)
         asset = self.file.portfolio.assets[row]
         try:
-            await check_new_asset(
-                self.app.session, self.app.broker, replace(asset, **{key: value or ""})
-            )
+            await check_new_asset(app.session, app.broker, replace(asset, **{key: value or ""}))
             self.file.set_asset(row, key, value)
         except UserError as exc:
-            self.app.notify(str(exc), title=f"{key} not changed", severity="error", timeout=10)
+            app.notify(str(exc), title=f"{key} not changed", severity="error", timeout=10)
             return
+        self._landed(
+            f"{asset.symbol}: {key} is now {value or '(none)'}",
+            lambda: getattr(app.session.portfolio.assets[row], key) == value,
+        )
+
+    def _landed(self, what: str, kept) -> None:
+        """Apply an edit whose check has passed; if the editor has closed meanwhile, say on
+        the screen shown that it was kept (``kept()``: the session still has it; an edit the
+        session cannot apply is undone, and says so itself)."""
+        open_ = self in self.app.screen_stack
         self.changed()
+        if not open_ and kept():
+            self.app.notify(what + " (checked after the editor closed; not saved yet)")
 
     def action_switch_table(self) -> None:
         assets, rules = self.query_one("#editor-assets"), self.query_one("#editor-rules")
@@ -324,18 +337,27 @@ class EditorScreen(Screen):
         )
         self.app.push_screen(EditCellScreen(f"{asset.symbol}: {key}", "", check, hint), done)
 
-    @work(exclusive=True, group="add-asset")
-    async def add_checked(self, asset: Asset, **optional: float) -> None:
-        """Accept the new asset only once it can be priced (price history or IBKR)."""
+    def add_checked(self, asset: Asset, **optional: float) -> None:
+        """Accept the new asset only once it can be priced (price history or IBKR); the
+        check runs on the app, so closing the editor does not drop it (see above)."""
+        self.app.run_worker(
+            self._check_new_asset(asset, **optional), group="add-asset", exclusive=True
+        )
+
+    async def _check_new_asset(self, asset: Asset, **optional: float) -> None:
         from rp_tui.services.session import check_new_asset
 
+        app = self.app
         try:
-            await check_new_asset(self.app.session, self.app.broker, asset)
+            await check_new_asset(app.session, app.broker, asset)
             self.file.add_asset(asset.symbol, asset.exchange, asset.currency, **optional)
         except UserError as exc:
-            self.app.notify(str(exc), title="Asset not added", severity="error", timeout=10)
+            app.notify(str(exc), title="Asset not added", severity="error", timeout=10)
             return
-        self.changed()
+        self._landed(
+            f"{asset.symbol} added",
+            lambda: asset.symbol in [a.symbol for a in app.session.portfolio.assets],
+        )
 
     def action_remove(self) -> None:
         """Remove the asset under the cursor (at least two stay)."""
@@ -360,7 +382,7 @@ class EditorScreen(Screen):
 
     def changed(self) -> None:
         """Recompute targets, drift and orders from the edited portfolio; the tables only
-        while the editor is open (a listing check can end after escape: its edit lands)."""
+        while the editor is open (a listing check can end after Esc: its edit lands)."""
         if self in self.app.screen_stack:
             self.refresh_tables()
         self.app.portfolio_dialogue.edited()

@@ -17,6 +17,7 @@ from tests.ui.conftest import (
     rows,
     settle,
     shows,
+    toast,
     until,
 )
 
@@ -193,5 +194,47 @@ async def test_a_listing_check_passing_as_the_editor_closes_lands(tmp_path, data
             release.set()
             await until(pilot, lambda: app.portfolio_file.dirty, what="the edit landed")
             assert app.portfolio_file.portfolio.assets[0].exchange == "ARCA"
+        finally:
+            sessions.check_new_asset = sessions_check
+
+
+async def test_a_listing_check_still_running_when_the_editor_closes_lands_and_says_so(
+    tmp_path, data_dir
+):
+    """Esc while a new listing is being checked: the check goes on (it ran on the editor and
+    was cancelled with it, dropping the accepted edit without a word), the edit lands once
+    the listing is found, and a notice says so on the dashboard. The same for a new asset."""
+    import asyncio
+
+    from rp_tui.inputs.portfolio import Asset
+    from rp_tui.services import session as sessions
+    from rp_tui.ui.dashboard import DashboardScreen
+
+    release = asyncio.Event()
+
+    async def slow_check(*_args):
+        await release.wait()  # a cancel would end it here
+
+    _, session = copy_session(tmp_path)
+    app = make_app(session)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await open_editor(pilot)
+        symbol = app.portfolio_file.portfolio.assets[0].symbol
+        removed = app.portfolio_file.portfolio.assets[-1].symbol  # to add back: it has prices
+        app.portfolio_file.remove_asset(len(app.portfolio_file.portfolio.assets) - 1)
+        editor.changed()
+        sessions_check, sessions.check_new_asset = sessions.check_new_asset, slow_check
+        try:
+            editor.listing_checked(0, "exchange", "ARCA")
+            editor.add_checked(Asset(removed, "SMART", "USD"))
+            await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+            release.set()
+            await until(pilot, lambda: app.portfolio_file.dirty, what="the edits landed")
+            await toast(pilot, f"{symbol}: exchange is now ARCA")
+            await toast(pilot, f"{removed} added")
+            assets = app.portfolio_file.portfolio.assets
+            assert assets[0].exchange == "ARCA" and removed in [a.symbol for a in assets]
+            # the new plan these edits started is computed before the app ends
+            await until(pilot, lambda: all(w.is_finished for w in app.workers), what="the plan")
         finally:
             sessions.check_new_asset = sessions_check
