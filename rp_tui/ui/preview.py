@@ -193,6 +193,8 @@ class PreviewScreen(Screen):
             estimates = await what_if_commissions(self.app.broker, self.plan)
         except Exception:  # an estimate is a courtesy: never let it take the app down
             estimates = {}
+        if self not in self.app.screen_stack:  # closed while TWS answered: nothing to fill
+            return
         table = self.query_one("#orders", DataTable)
         for o in self.plan.orders:
             value = estimates.get(o.symbol, float("nan"))

@@ -394,3 +394,37 @@ async def test_a_risk_report_arriving_after_the_screen_closed_is_dropped(session
             what="the risk worker's end",
         )
     # run_test raises here what crashed the app (a failed worker)
+
+
+async def test_a_what_if_estimate_arriving_after_the_preview_closed_is_dropped(
+    session, monkeypatch
+):
+    """Escape while TWS computed its what-if commissions: the estimates came back to a
+    preview whose table was gone (``NoMatches``: the worker failed, logged only)."""
+    import asyncio
+    import contextlib
+
+    from textual.worker import WorkerState
+
+    from rp_tui.ui.preview import PreviewScreen
+    from tests.ui.conftest import make_app, until
+
+    release = asyncio.Event()
+
+    async def arrives_late(requests):
+        # a cancel is ignored, as when TWS's answer was already on its way back
+        with contextlib.suppress(asyncio.CancelledError):
+            await release.wait()
+        return {}
+
+    app = make_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        monkeypatch.setattr(app.broker, "what_if", arrives_late, raising=False)
+        await press(pilot, "p", lambda: isinstance(app.screen, PreviewScreen))
+        await until(pilot, lambda: any(w.group == "what-if" for w in app.workers))
+        worker = next(w for w in app.workers if w.group == "what-if")
+        await press(pilot, "escape", lambda: isinstance(app.screen, DashboardScreen))
+        release.set()
+        await until(pilot, lambda: worker.is_finished, what="the what-if worker's end")
+        assert worker.state == WorkerState.SUCCESS, worker.error
