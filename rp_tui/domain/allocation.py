@@ -142,8 +142,9 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
     contributions = x * (corr @ x)
     if _min(contributions) > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap
         x *= np.sqrt(b / contributions)
-    hessian = np.empty((n, n))
+    hessian = corr.copy()  # C + diag(b / x²): only its diagonal changes between steps
     hessian_diag = hessian.reshape(-1)[:: n + 1]  # a view: writes land on the diagonal
+    corr_diag = corr.diagonal().copy()
     previous = math.inf  # the last step's decrement²
     for _ in range(_MAX_NEWTON_STEPS):
         cx = corr @ x
@@ -152,8 +153,7 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
             return w / _sum(w)
         b_over_x = b / x
         gradient = cx - b_over_x
-        np.copyto(hessian, corr)
-        hessian_diag += b_over_x / x
+        np.add(corr_diag, b_over_x / x, out=hessian_diag)
         step = _solve1(hessian, gradient)
         decrement_sq = float(gradient @ step)
         if not math.isfinite(decrement_sq):  # a singular Hessian (as dposv's info != 0 was)
