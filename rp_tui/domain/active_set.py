@@ -74,7 +74,7 @@ def minimize_quadratic(
         if np.abs(step).max() <= _STEP_TOL:
             held = multipliers[p:]
             if held.size == 0 or held.min() >= 0.0:
-                y = _on_bounds(y, g_rows[working], h[working])
+                y = on_bounds(y, g_rows[working], h[working])
                 return _certified(q_matrix, q, g_rows, h, e_rows, e, y, working, multipliers)
             del working[int(np.argmin(held))]  # releasing this row lowers f
             continue
@@ -92,9 +92,10 @@ def minimize_quadratic(
     return None  # cycling (degeneracy): leave it to the barrier
 
 
-def _on_bounds(x: np.ndarray, rows: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """``x`` with each binding single-asset row (a bound) met exactly: the solve leaves
-    ±1e-17 dust there, and an asset at its bound of 0 must hold exactly nothing."""
+def on_bounds(x: np.ndarray, rows: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """``x`` ``(n,)`` with each binding single-asset row of ``rows`` ``(k, n)``, ``rhs``
+    ``(k,)`` (a bound) met exactly: a solve leaves ±1e-17 dust there, and an asset at its
+    bound of 0 must hold exactly nothing."""
     single = np.count_nonzero(rows, axis=1) == 1
     if single.any():
         assets = np.argmax(rows[single] != 0, axis=1)

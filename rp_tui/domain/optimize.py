@@ -134,9 +134,12 @@ def _quadratic_program(q_matrix: np.ndarray, q: np.ndarray, constraints: Constra
     rows, q_matrix, q = feasible.rows, q_matrix / scale, q / scale
     x = active_set.minimize_quadratic(q_matrix, q, rows.G, rows.h, rows.E, rows.e, feasible.start)
     if x is None:  # not certified (Q semi-definite, a degenerate vertex): the barrier
-        x = barrier.minimize(
+        result = barrier.minimize(
             _Quadratic(q_matrix, q), feasible.start, rows.G, rows.h, rows.E, rows.e
-        ).x
+        )
+        x = result.x  # its polish leaves ±1e-19 on binding bounds, as the solve above:
+        if result.polished:
+            x = active_set.on_bounds(x, rows.G[result.active], rows.h[result.active])
     return _checked(x, constraints)
 
 

@@ -87,3 +87,15 @@ def test_a_semi_definite_covariance_is_left_to_the_barrier():
     assert active_set.minimize_quadratic(*args) is None
     w = optimize.min_variance_weights(cov, constraints)
     np.testing.assert_allclose(w, [0.25, 0.5, 0.25], atol=1e-9)  # variance 0.65, the least
+
+
+def test_the_barriers_answer_holds_its_bounds_exactly_too():
+    # six assets, four returns: a semi-definite covariance, so the barrier answers; its
+    # polish left 3e-20, 7e-20 and 2e-19 on the three assets at 0
+    rng = np.random.default_rng(0)
+    returns = rng.normal(size=(4, 6)) * rng.uniform(0.5, 3, 6)
+    cov = returns.T @ returns / 3
+    w = optimize.min_variance_weights(cov, Constraints(np.zeros(6), np.ones(6)))
+    left_out = w < 1e-12
+    assert left_out.sum() == 3
+    np.testing.assert_array_equal(w[left_out], 0.0)
