@@ -12,6 +12,8 @@ cursor stays on the edited cell; ``ctrl+s`` saves ``portfolio.toml`` keeping its
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -233,13 +235,13 @@ class EditorScreen(Screen):
             return None
         return price_problem(self.app.session, self.app.broker.kind, str(value))
 
-    def listing_checked(self, row: int, key: str, text: str | None):
+    def listing_checked(self, row: int, key: str, text: str | None) -> None:
         """Keep a new symbol, exchange or currency once it can be priced (the price history,
         or the broker: a real IBKR contract, a tradable Alpaca asset). The check runs on the
         app, not on this screen: Esc while it runs (an IBKR contract can take seconds) would
         cancel a screen's worker and drop the accepted edit without a word."""
         if text is not None:  # several checks may run: two quick edits both land
-            self.app.run_worker(self._check_listing(row, key, text), group="edit-listing")
+            self.app.run_worker(partial(self._check_listing, row, key, text), group="edit-listing")
 
     async def _check_listing(self, row: int, key: str, text: str) -> None:
         from dataclasses import replace
@@ -340,9 +342,9 @@ class EditorScreen(Screen):
     def add_checked(self, asset: Asset, **optional: float) -> None:
         """Accept the new asset only once it can be priced (price history or IBKR); the
         check runs on the app, so closing the editor does not drop it (see above)."""
-        self.app.run_worker(
-            self._check_new_asset(asset, **optional), group="add-asset", exclusive=True
-        )
+        # a partial, not a coroutine: a check replaced before it starts leaves none unawaited
+        work = partial(self._check_new_asset, asset, **optional)
+        self.app.run_worker(work, group="add-asset", exclusive=True)
 
     async def _check_new_asset(self, asset: Asset, **optional: float) -> None:
         from rp_tui.services.session import check_new_asset
