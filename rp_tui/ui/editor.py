@@ -12,6 +12,7 @@ cursor stays on the edited cell; ``ctrl+s`` saves ``portfolio.toml`` keeping its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from rich.text import Text
@@ -261,7 +262,7 @@ class EditorScreen(Screen):
             lambda: getattr(app.session.portfolio.assets[row], key) == value,
         )
 
-    def _landed(self, what: str, kept) -> None:
+    def _landed(self, what: str, kept: Callable[[], bool]) -> None:
         """Apply an edit whose check has passed; if the editor has closed meanwhile, say on
         the screen shown that it was kept (``kept()``: the session still has it; an edit the
         session cannot apply is undone, and says so itself)."""
