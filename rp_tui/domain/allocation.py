@@ -136,8 +136,8 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
 
     # erc_weights_many takes these steps for many covariances at once, bit for bit: change
     # one, change the other (tests/domain/test_allocate_many.py holds them equal)
-    rows = corr.sum(axis=1)  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i)
-    x = np.sqrt(b / rows) if (rows > 0).all() else np.ones(n)
+    rows = _sum(corr, axis=1)  # one Jacobi step from equal weights, x_i ∝ sqrt(b_i / (C·1)_i)
+    x = np.sqrt(b / rows) if _min(rows) > 0 else np.ones(n)
     x /= math.sqrt(x @ corr @ x)  # on the scale of the solution, where x'Cx = Σb = 1
     contributions = x * (corr @ x)
     if _min(contributions) > 0.0:  # a multiplicative step towards x_i (Cx)_i = b_i: cheap
@@ -148,7 +148,9 @@ def erc_weights(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.ndarra
     previous = math.inf  # the last step's decrement²
     for _ in range(_MAX_NEWTON_STEPS):
         cx = corr @ x
-        if _max(np.abs(x * cx / b - 1.0)) <= _RESIDUAL_TOL:  # converged: no solve needed
+        # converged: no solve needed. Not tested after a damped step (λ² ≥ 1/16), whose
+        # residual is of order 1, not 1e-10 (a third of the tests of a typical solve)
+        if not 0.0625 <= previous < math.inf and _max(np.abs(x * cx / b - 1.0)) <= _RESIDUAL_TOL:
             w = x / vol
             return w / _sum(w)
         b_over_x = b / x
@@ -240,6 +242,7 @@ def erc_weights_many(cov: np.ndarray, budgets: np.ndarray | None = None) -> np.n
         c, xa, ba = corr[active], x[active], b[active]
         cx = _rows_times(c, xa)
         done = _max(np.abs(xa * cx / ba - 1.0), axis=1) <= _RESIDUAL_TOL
+        done &= ~((previous[active] >= 0.0625) & (previous[active] < np.inf))  # (as above)
         if done.any():
             w = xa[done] / vol[active[done]]
             weights[active[done]] = w / _sum(w, axis=1)[:, None]
