@@ -305,7 +305,9 @@ class FeeTable:
             )
         if self._regulatory:
             sold = quantities < 0
-            if sold.any():  # sales only: with none, the sum below adds zeros (x + 0 is x)
+            # sales only: with none, the sum below adds zeros (x + 0 is x); count_nonzero is
+            # ndarray.any's answer ~1 µs sooner
+            if np.count_nonzero(sold):
                 taf = self._sell_per_share * shares
                 if self._has_taf_cap:
                     taf = np.minimum(taf, self._sell_maximum)

@@ -276,7 +276,7 @@ def run_backtest(
                 drift[k] = float(add(absolute(plan.drift))) / n_assets  # mean |drift|
                 if k > 0:
                     traded_fraction += float(add(plan.notional)) / (2.0 * plan.nav)
-                if guard and quantities.any():  # (the guard is the only reader)
+                if guard and np.count_nonzero(quantities):  # (the guard is the only reader)
                     last_trade = dates[day]
             orders[0, e], orders[1, e], orders[2, e] = (
                 quantities,

@@ -8,6 +8,10 @@ import numpy as np
 
 from rp_tui.domain.fee_model import FeeTable
 
+# ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on short
+# arrays): the same sums, and a count that is truthy exactly when any element is
+_sum, _any = np.add.reduce, np.count_nonzero
+
 
 def fit_buys(
     buys: np.ndarray, prices: np.ndarray, fx: np.ndarray, fees: FeeTable, budget: float, whole: bool
@@ -31,7 +35,7 @@ def fit_buys(
         """Σ value + commission of ``q`` in base currency, and the commissions."""
         commissions = fees.commission(q, prices)
         value = q * prices if free else q * prices + commissions  # x + 0 is x
-        return float((value if unit_fx else value * fx).sum()), commissions  # x·1 is x
+        return float(_sum(value if unit_fx else value * fx)), commissions  # x·1 is x
 
     if budget <= 0.0:
         return np.zeros_like(buys), np.zeros_like(buys)  # nothing bought pays nothing
@@ -44,7 +48,7 @@ def fit_buys(
         total, priced = cost(buys)
         if not whole and total <= budget:
             return buys, priced
-    while total > budget and buys.any():  # whole shares: trim the largest buy one share at a time
+    while total > budget and _any(buys):  # whole shares: trim the largest buy one share at a time
         largest = int(np.argmax(buys * prices * fx))
         buys[largest] -= 1.0 if whole else buys[largest]
         total, priced = cost(buys)
@@ -64,7 +68,7 @@ def water_fill(gaps: np.ndarray, amount: float) -> np.ndarray:
     gaps = np.maximum(np.asarray(gaps, dtype=float), 0.0)
     if amount <= 0:
         return np.zeros_like(gaps)
-    if amount >= gaps.sum():
+    if amount >= _sum(gaps):
         return gaps
     ordered = np.sort(gaps)[::-1]
     funded = (np.cumsum(ordered) - amount).tolist()  # Σ of the k+1 largest, less the amount
