@@ -27,6 +27,7 @@ unrounded sum rounded to the cent. Round the total for display.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -203,11 +204,24 @@ class FeeTable:
         self._free = not (
             self._tiered or self._third_party or self._regulatory or any(c.any() for c in charges)
         )
+        self._whole_orders: FeeTable | None = None  # see for_whole_shares
 
     @property
     def free(self) -> bool:
         """True when no schedule charges anything (every commission is 0)."""
         return self._free
+
+    def for_whole_shares(self) -> FeeTable:
+        """This table for orders known to be whole shares: the same commissions, without
+        testing each order for a fractional quantity (whose minimum cannot apply). Made once
+        per table; callers must only price whole quantities with it."""
+        if not self._fractional:
+            return self
+        if self._whole_orders is None:
+            whole = copy.copy(self)  # the same (read-only) arrays
+            whole._fractional = False
+            self._whole_orders = whole
+        return self._whole_orders
 
     @property
     def notes(self) -> tuple[tuple[str, ...], ...]:

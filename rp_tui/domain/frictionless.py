@@ -105,7 +105,7 @@ def frictionless_orders(
         return signed, cash - float((signed * prices).sum())
     if not signed.any():
         return signed, left
-    # Account.goal, .hold_distance and .distance (unit values are the prices: fx is 1), the
+    # Account.goal, .hold_distance() and .distance() (unit values are the prices: fx is 1), the
     # two states as the rows of one array: each row's sum is the 1-D sum of that row
     n = len(held)
     rows = np.empty((3, n + 1))

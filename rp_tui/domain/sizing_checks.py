@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -67,7 +66,6 @@ class Account:
         ):
             object.__setattr__(self, name, value)
 
-    @cached_property
     def hold_distance(self) -> float:
         """The distance of not trading at all (see :meth:`distance`)."""
         values = _with_cash(self.held * self.unit_values, self.cash)
@@ -343,6 +341,6 @@ def finish_orders(
         signed, cash = fill_deficits(signed, account, reserve, top_up, acceptable, cash)
         signed, cash = spend_leftovers(signed, account, reserve, top_up, acceptable, cash)
     signed, cash = keep_cash_floor(signed, account, reserve, cash)
-    if _any(signed) and account.distance(signed, cash) > account.hold_distance + 1e-12:
+    if _any(signed) and account.distance(signed, cash) > account.hold_distance() + 1e-12:
         return np.zeros_like(signed)  # not trading is closer to target than this plan
     return signed

@@ -169,3 +169,19 @@ def test_sales_cost_more_than_buys_by_the_regulatory_fees(q, price):
     buy = float(table.commission(np.array([q]), [price])[0])
     sell = float(table.commission(np.array([-q]), [price])[0])
     assert sell - buy == pytest.approx(8.0e-6 * q * price + min(0.000145 * q, 7.27))
+
+
+@given(
+    q=st.lists(st.integers(-(10**5), 10**5), min_size=3, max_size=3),
+    price=st.lists(st.floats(0.01, 5000), min_size=3, max_size=3),
+)
+def test_the_whole_share_table_prices_whole_orders_alike(q, price):
+    """``for_whole_shares`` only skips the fractional test: whole orders cost the same."""
+    table = fee_table("ibkr-fixed", (US, US, US), on="2023-06-01")
+    whole = table.for_whole_shares()
+    assert whole is not table and whole is table.for_whole_shares()  # made once
+    orders = np.array(q, dtype=float)
+    np.testing.assert_array_equal(whole.commission(orders, price), table.commission(orders, price))
+    assert FeeTable([FIXED_US, FIXED_US]).for_whole_shares() is not None
+    flat = FeeTable([FeeSchedule(key="f", name="f", currency="USD", minimum=1.0)])
+    assert flat.for_whole_shares() is flat  # no fractional minimum: nothing to skip

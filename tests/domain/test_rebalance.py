@@ -215,3 +215,32 @@ def test_small_or_dear_trades_are_skipped_and_slippage_costs():
         np.zeros(2), prices, 1_000.0, targets, RebalanceRules(slippage_bp=50), TWO
     )
     assert slipped.fill_prices[0] == pytest.approx(100.5)
+
+
+def test_selling_a_fractional_holding_keeps_the_fractional_minimum():
+    """A whole-share plan sells all of 10.6 held shares (no more than held): that order is
+    fractional, so IBKR's fractional minimum (USD 0.01) applies, not the USD 1.00 one."""
+    fees = FeeTable(
+        [
+            FeeSchedule(
+                key="us",
+                name="us",
+                currency="USD",
+                per_share=0.005,
+                minimum=1.0,
+                fractional_minimum=0.01,
+                max_rate_of_value=0.01,
+            )
+        ]
+        * 2
+    )
+    plan = plan_rebalance(
+        np.array([10.6, 0.0]),
+        np.array([100.0, 50.0]),
+        0.0,
+        np.array([0.0, 1.0]),
+        RebalanceRules(),
+        fees,
+    )
+    assert plan.quantities[0] == -10.6
+    assert plan.commissions[0] == pytest.approx(0.005 * 10.6)

@@ -64,7 +64,7 @@ def test_leftovers_go_to_the_asset_that_brings_the_account_closest():
     0.1 + 0.25 + 0.35 = 0.7. A share at 10 would leave 0.5, one at 25 leaves 0.2: the 25
     share first, then the 10 share reaches the target exactly (distance 0, cash 0)."""
     acc = account([4, 1], [10.0, 25.0], 35.0, [50.0, 50.0], 0.0)
-    assert acc.hold_distance == pytest.approx(0.7)
+    assert acc.hold_distance() == pytest.approx(0.7)
     signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [1.0, 1.0]
     assert cash == pytest.approx(0.0)
@@ -158,7 +158,7 @@ def test_a_share_that_only_moves_drift_from_cash_to_an_asset_is_not_bought():
     is 0): buying A only moves drift from A to cash, the distance stays 1.5 — so nothing is
     bought. (Every figure a sum of powers of two: exact in floating point.)"""
     acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
-    assert acc.hold_distance == 1.5
+    assert acc.hold_distance() == 1.5
     assert acc.distance(np.array([1.0, 0.0])) == 1.5
     signed, cash = from_nothing(spend_leftovers, acc, 0.0)
     assert signed.tolist() == [0.0, 0.0] and cash == 32.0
@@ -300,7 +300,7 @@ def test_a_foreign_listing_is_valued_and_paid_in_base_currency():
     10 bp slippage pays GBP 10.01 = 12.5125 base, selling 1 brings GBP 9.99 = 12.4875."""
     acc = account([4], [10.0], 50.0, [60.0], 40.0, fx=[1.25], slip=0.001)
     assert acc.unit_values.tolist() == [12.5]
-    assert acc.hold_distance == pytest.approx(0.2)
+    assert acc.hold_distance() == pytest.approx(0.2)
     assert acc.cash_after(np.array([1.0])) == pytest.approx(50.0 - 12.5125)
     assert acc.cash_after(np.array([-1.0])) == pytest.approx(50.0 + 12.4875)
     assert acc.cash_after(np.array([2.0])) == pytest.approx(50.0 - 25.025)
@@ -322,4 +322,4 @@ def test_an_account_worth_nothing_or_less_is_infinitely_far(cash):
     distance is infinite (so no plan is ever judged closer by it)."""
     acc = account([0, 0], [10.0, 10.0], cash, [50.0, 50.0], 0.0)
     assert acc.distance(np.zeros(2), cash) == float("inf")
-    assert acc.hold_distance == float("inf")
+    assert acc.hold_distance() == float("inf")
