@@ -325,7 +325,8 @@ class FeeTable:
                 taf = self._sell_per_share * shares
                 if self._has_taf_cap:
                     taf = np.minimum(taf, self._sell_maximum)
-                total = total + np.where(sold, self._sell_rate * value + taf, 0.0)
+                # (total is this call's own array: the sales' fees are added in place)
+                np.add(total, self._sell_rate * value + taf, out=total, where=sold)
             if self._has_cat:
-                total = total + self._cat * shares
+                total += self._cat * shares
         return np.where(shares > 0, total, 0.0)

@@ -155,7 +155,6 @@ def spend_leftovers(
     reach = signed + np.arange(steps + 2, dtype=float)[:, None]  # after m more shares
     priced = account.fees.commission(reach, buy)  # (steps + 2, n), listing currency
     passes = acceptable(reach[1:])  # row m: the order after m + 1 more shares
-    cols = np.arange(n)
     level = np.zeros(n, dtype=np.intp)  # shares added so far, per asset
     extra = priced[1] - priced[0]  # the next share's added commission
     cost = (buy + extra) * fx  # base currency the next share takes from cash
@@ -163,7 +162,7 @@ def spend_leftovers(
     unit_buy = buy * fx
     after = np.empty((n, n + 1))  # row j: values and cash if asset j gets one more share
     after[:, :n] = values
-    after[cols, cols] += unit
+    after.reshape(-1)[:: n + 2] += unit  # the (j, j) elements: a strided view, not an index
     scratch = np.empty_like(after)
     add, goal, inf = np.add.reduce, account.goal, np.inf
     distance = account.distance(signed, cash)
