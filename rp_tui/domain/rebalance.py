@@ -33,7 +33,7 @@ from rp_tui.domain.sizing_checks import Account, finish_orders
 
 _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
 # ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on the
-# short arrays a plan works on): the same sum, and a count that is truthy exactly when any is
+# short arrays a plan works on): the same sums, and a count truthy exactly when any element is
 _sum, _any = np.add.reduce, np.count_nonzero
 
 
