@@ -11,6 +11,7 @@ holdings stay constant between rebalances.
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -144,7 +145,7 @@ def run_backtest(
     start: np.datetime64 | None = None,
     fx: np.ndarray | None = None,
     currency_groups: np.ndarray | None = None,
-    fees_on: Callable[[np.datetime64], FeeTable] | None = None,
+    fees_on: Callable[[datetime.date], FeeTable] | None = None,
     path: TargetPath | None = None,
 ) -> BacktestResult:
     """Replay ``allocate`` under ``spec`` over a price history.
@@ -164,7 +165,8 @@ def run_backtest(
             in each listing's currency; values, cash and NAV are in base currency.
         currency_groups: ``(n_assets,)`` int, each listing's currency (−1 = base; see
             :func:`rp_tui.domain.fx_conversion.currency_groups`): conversions are paid per currency.
-        fees_on: the fees in force on a trade date (dated regulatory fees); ``None``: ``fees``.
+        fees_on: the fees in force on a trade date, given as a ``datetime.date`` (dated
+            regulatory fees); ``None``: ``fees``.
         path: the targets already computed for every rebalance row
             (:func:`rp_tui.domain.target_path.compute_path` with this ``spec`` and ``start``):
             only the orders are replayed. Exact only when every rebalance allocates
@@ -202,6 +204,7 @@ def run_backtest(
         flow_days = period_end_indices(dates, freq, spec.sessions, spec.anchor)
         flow_days = flow_days[flow_days > first]
     events = np.union1d(ends, flow_days).astype(int)
+    event_days = None if fees_on is None else dates[events].tolist()  # datetime.date each
     rebalance_days, contribution_days = set(ends.tolist()), set(flow_days.tolist())
 
     n_days, n_assets = len(dates) - first, prices.shape[1]
@@ -265,7 +268,7 @@ def run_backtest(
                 cash,
                 current,
                 rules,
-                fees if fees_on is None else fees_on(dates[day]),
+                fees if fees_on is None else fees_on(event_days[e]),
                 None if fx is None else fx[day],
                 withdraw=withdraw,
                 currency_groups=currency_groups,

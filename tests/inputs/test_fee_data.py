@@ -1,5 +1,7 @@
 """Fee data (rp_tui/data/fees.toml) and its resolution: listings, dates, notes, backtests."""
 
+import datetime
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,7 @@ def test_dated_fees_follow_the_regulatory_periods_and_cache_them():
     fees_on = dated_fees("ibkr-fixed", (US,))
     a, b = fees_on(np.datetime64("2022-06-01")), fees_on(np.datetime64("2022-12-28"))
     assert a is b  # same period (SEC 22.90 from 2022-05-14, TAF 2022): one table
+    assert fees_on(datetime.date(2022, 6, 1)) is a  # as a backtest asks
     assert a.schedules[0].sell_rate_of_value == pytest.approx(22.90e-6)
     assert a.schedules[0].sell_per_share == 0.000130
     c = fees_on("2023-03-01")
