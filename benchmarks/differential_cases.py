@@ -205,6 +205,11 @@ BACKTESTS: list[tuple[str, dict, dict]] = [
     ),
     ("relative-all", {}, {"band": 0.2, "band_kind": "relative", "trade": "all"}),
     ("guard", {}, {"min_interval_days": 45, "frequency": "weekly"}),
+    (  # withdrawals on guarded weeks: sold for, not counted as rebalancing turnover
+        "guard-withdrawal",
+        {"contribution": -2_000.0, "contribution_frequency": "monthly"},
+        {"min_interval_days": 45, "frequency": "weekly", "cash_buffer": 0.0},
+    ),
     ("skip-uneconomic", {"fees": "ibkr-fixed"}, {"skip_uneconomic": True, "min_trade": 200.0}),
     ("slippage", {"fees": "none"}, {"slippage_bp": 5.0, "fractional": True, "band": 0.0}),
     (

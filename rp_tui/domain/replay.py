@@ -211,17 +211,19 @@ def run_backtest(
     holdings, cash = np.zeros(n_assets), float(spec.capital)
     flows = np.zeros(n_days)
     targets = np.empty((ends.size, n_assets))
-    drift = np.empty(ends.size)
+    # per rebalance: the drift before it and the NAV (NaN where the guard skipped it); the
+    # mean |drift| and the turnover are taken from them and the orders after the loop
+    drift_seen = np.full((ends.size, n_assets), np.nan)
+    navs = np.full(ends.size, np.nan)
     # Per event, after trading: holdings and cash (the curve is rebuilt from them at the
     # end, vectorised) and the orders (quantity, fill price, commission per asset).
     held_after = np.empty((events.size, n_assets))
     cash_after = np.empty(events.size)
     orders = np.zeros((3, events.size, n_assets))
-    fees_paid = traded_fraction = 0.0
+    fees_paid = 0.0
     k = -1
     last_trade, interval = None, np.timedelta64(spec.min_interval_days, "D")
     guard = spec.min_interval_days > 0
-    add, absolute = np.add.reduce, np.abs
 
     for e, day in enumerate(events.tolist()):
         if cancelled is not None and cancelled():
@@ -236,7 +238,7 @@ def run_backtest(
             k += 1
             too_soon = guard and last_trade is not None and dates[day] - last_trade < interval
             if too_soon:  # the over-trading guard: this period does not trade
-                targets[k], drift[k], rebalancing = targets[max(k - 1, 0)], np.nan, False
+                targets[k], rebalancing = targets[max(k - 1, 0)], False
         if rebalancing:
             if path is not None:
                 allocated, covariance = path.weights[k], path.covariances[k]
@@ -276,9 +278,7 @@ def run_backtest(
             )
             quantities = plan.quantities
             if rebalancing:
-                drift[k] = float(add(absolute(plan.drift))) / n_assets  # mean |drift|
-                if k > 0:
-                    traded_fraction += float(add(plan.notional)) / (2.0 * plan.nav)
+                drift_seen[k], navs[k] = plan.drift, plan.nav
                 if guard and np.count_nonzero(quantities):  # (the guard is the only reader)
                     last_trade = dates[day]
             orders[0, e], orders[1, e], orders[2, e] = (
@@ -298,6 +298,14 @@ def run_backtest(
         if progress is not None:
             progress((e + 1) / events.size)
 
+    drift = np.add.reduce(np.abs(drift_seen), axis=1) / n_assets  # mean |drift|, row by row
+    counted = ~np.isnan(navs)  # the rebalances after the first that the guard let trade
+    counted[0] = False
+    at = np.searchsorted(events, ends[counted])  # their events
+    notional = np.add.reduce(np.abs(orders[0, at]) * orders[1, at], axis=1)  # plan.notional's
+    traded_fraction = 0.0
+    for moved in (notional / (2.0 * navs[counted])).tolist():  # in order, as one at a time
+        traded_fraction += moved
     segment = np.searchsorted(events, np.arange(first, len(dates)), side="right") - 1
     value_prices = prices if fx is None else prices * fx
     held = value_prices[first:] * held_after[segment]

@@ -157,3 +157,38 @@ def test_exchange_sessions_decide_rebalance_days_not_the_price_file():
     assert [str(dates[i]) for i in firsts] == ["2024-02-21", "2024-03-27"]  # next row if absent
     with pytest.raises(ValueError, match="anchor"):
         period_end_indices(dates, "monthly", sessions, anchor="middle")
+
+
+def test_turnover_counts_rebalances_the_guard_let_trade_not_withdrawal_sales(history):
+    """Turnover = Σ over the rebalances after the first that traded (the over-trading guard
+    skips some: NaN drift) of their notional / (2 × NAV before trading), per year. Monthly
+    withdrawals with no cash buffer sell between rebalances and on guarded weeks: those sales
+    are not rebalancing turnover."""
+    spec = BacktestSpec(
+        63,
+        "weekly",
+        RebalanceRules(band=0.01),
+        1_000_000.0,
+        contribution=-2_000.0,
+        contribution_frequency="monthly",
+        min_interval_days=45,
+    )
+    r = run_backtest(history.dates, history.closes, FeeTable([US_FIXED] * 5), spec, erc)
+    first = int(np.searchsorted(history.dates, r.dates[0]))
+    event_of = {d: e for e, d in enumerate(r.event_dates.tolist())}
+    traded, guarded_sales = 0.0, 0
+    for k, day in enumerate(r.rebalance_dates.tolist()):
+        sold_or_bought = r.trades.dates == np.datetime64(day)
+        if np.isnan(r.drift_at_rebalance[k]):
+            guarded_sales += int(sold_or_bought.any())
+            continue
+        if k == 0:
+            continue
+        e = event_of[day]
+        row = first + int(np.searchsorted(r.dates, np.datetime64(day)))
+        nav = r.cash_after[e - 1] + r.holdings_after[e - 1] @ history.closes[row]
+        notional = np.abs(r.trades.quantities[sold_or_bought]) @ r.trades.prices[sold_or_bought]
+        traded += notional / (2.0 * nav)
+    years = (r.dates[-1] - r.dates[0]).astype(float) / 365.25
+    assert guarded_sales > 0  # the case this test is about happens
+    assert r.turnover == pytest.approx(traded / years, rel=1e-12)
