@@ -264,18 +264,21 @@ def run_backtest(
             if withdraw:
                 value = prices[day] if fx is None else prices[day] * fx[day]
                 withdraw = min(withdraw, cash + value @ holdings)
-            plan = plan_rebalance(
-                holdings,
-                prices[day],
-                cash,
-                current,
-                rules,
-                fees if fees_on is None else fees_on(event_days[e]),
-                None if fx is None else fx[day],
-                withdraw=withdraw,
-                currency_groups=currency_groups,
-                covariance=covariance,
-            )
+            try:
+                plan = plan_rebalance(
+                    holdings,
+                    prices[day],
+                    cash,
+                    current,
+                    rules,
+                    fees if fees_on is None else fees_on(event_days[e]),
+                    None if fx is None else fx[day],
+                    withdraw=withdraw,
+                    currency_groups=currency_groups,
+                    covariance=covariance,
+                )
+            except ValueError as exc:  # a NAV of 0 (or a bad price): say which day, and why
+                raise BacktestError(_unsized(dates[day], exc, cash, holdings, spec)) from exc
             quantities = plan.quantities
             if rebalancing:
                 drift_seen[k], navs[k] = plan.drift, plan.nav
@@ -352,6 +355,17 @@ def run_backtest(
         holdings_after=held_after,
         cash_after=cash_after,
     )
+
+
+def _unsized(day, exc: ValueError, cash: float, holdings: np.ndarray, spec) -> str:
+    """Why a rebalance on ``day`` could not be sized: withdrawals that took everything (the
+    usual case: NAV 0), else the sizer's own message."""
+    if spec.contribution < 0 and cash <= 0 and not np.count_nonzero(holdings):
+        return (
+            f"the withdrawals have emptied the account by {day} (NAV 0): withdraw less each "
+            "period (contribution) or start with more capital"
+        )
+    return f"orders could not be sized on {day}: {exc}"
 
 
 def time_weighted_growth(equity: np.ndarray, flows: np.ndarray) -> np.ndarray:

@@ -192,3 +192,12 @@ def test_turnover_counts_rebalances_the_guard_let_trade_not_withdrawal_sales(his
     years = (r.dates[-1] - r.dates[0]).astype(float) / 365.25
     assert guarded_sales > 0  # the case this test is about happens
     assert r.turnover == pytest.approx(traded / years, rel=1e-12)
+
+
+def test_withdrawals_that_empty_the_account_are_named_with_their_date(history):
+    """Withdrawing more than the account holds leaves NAV 0: the backtest stops with the day
+    and the fix, not the sizer's bare "NAV must be > 0" (which the CLI showed before)."""
+    spec = BacktestSpec(63, "monthly", RebalanceRules(), 10_000.0, contribution=-3_000.0)
+    fees = FeeTable([US_FIXED] * 5)
+    with pytest.raises(BacktestError, match=r"emptied the account by \d{4}-\d\d-\d\d .*capital"):
+        run_backtest(history.dates, history.closes, fees, spec, erc)
