@@ -304,7 +304,9 @@ class FeeTable:
             unrounded; 0 where the quantity is 0.
         """
         quantities = np.asarray(quantities, dtype=float)
-        if self._free:  # no schedule charges anything: skip the arithmetic (sweeps, tests)
+        # no schedule charges anything (sweeps, tests), or no order at all (a plan without
+        # sales, ~8 % of a sweep's calls): skip the arithmetic
+        if self._free or not np.count_nonzero(quantities):
             return self._zeros if quantities.ndim == 1 else np.zeros(quantities.shape)
         shares = np.abs(quantities)
         value = shares * np.asarray(prices, dtype=float)

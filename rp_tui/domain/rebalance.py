@@ -302,7 +302,7 @@ def plan_rebalance(
 
     sells = -_skip_small(-sells, sell_prices, fx, fees, rules, worth)
     sell_commissions = fees.commission(-sells, sell_prices)
-    if not fees.free:
+    if not fees.free and _any(sells):  # (no sale: nothing to weigh)
         worthless = sell_commissions >= sells * sell_prices  # never pay more than a sale brings
         sells = np.where(worthless, 0.0, sells)
         sell_commissions = np.where(worthless, 0.0, sell_commissions)

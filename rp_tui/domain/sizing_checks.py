@@ -50,6 +50,7 @@ class Account:
     fees: FeeTable
     conversion: Callable[[np.ndarray], float] | None = None
     unit_values: np.ndarray = field(init=False)  # one share, base currency, reference price
+    unit_buy: np.ndarray = field(init=False)  # one share bought, base currency, fill price
     goal: np.ndarray = field(init=False)  # target fractions, assets then cash, (n_assets + 1,)
     _one_fill_price: bool = field(init=False)  # buys and sells fill at the same prices
     _unit_fx: bool = field(init=False)  # every listing in base currency: amounts x·1 are x
@@ -60,6 +61,7 @@ class Account:
         total = float(_sum(self.target_values)) + self.cash_target
         for name, value in (
             ("unit_values", self.prices * self.fx),
+            ("unit_buy", self.buy_prices * self.fx),
             ("goal", _with_cash(self.target_values, self.cash_target) / total),
             ("_one_fill_price", self.buy_prices is self.sell_prices),
             ("_unit_fx", not _any(self.fx != 1.0)),
@@ -141,16 +143,17 @@ def spend_leftovers(
     signed = signed.copy()
     n = len(signed)
     steps = _MAX_TOP_UPS_PER_ASSET * n
-    buy, fx, unit, target = (
+    buy, fx, unit, unit_buy, target = (
         account.buy_prices,
         account.fx,
         account.unit_values,
+        account.unit_buy,
         account.target_values,
     )
     values = (account.held + signed) * unit
     # never wanted again once excluded: the loop only ever adds to assets with signed ≥ 0
     open_ = allowed & (signed >= 0)
-    if not _any(open_ & (values < target) & (buy * fx <= cash - floor)):
+    if not _any(open_ & (values < target) & (unit_buy <= cash - floor)):
         return signed, cash  # the loop's first step would find no candidate
     reach = signed + np.arange(steps + 2, dtype=float)[:, None]  # after m more shares
     priced = account.fees.commission(reach, buy)  # (steps + 2, n), listing currency
@@ -159,7 +162,6 @@ def spend_leftovers(
     extra = priced[1] - priced[0]  # the next share's added commission
     cost = (buy + extra) * fx  # base currency the next share takes from cash
     ok = open_ & passes[0] & (values < target)  # per asset: changes only when it is bought
-    unit_buy = buy * fx
     after = np.empty((n, n + 1))  # row j: values and cash if asset j gets one more share
     after[:, :n] = values
     after.reshape(-1)[:: n + 2] += unit  # the (j, j) elements: a strided view, not an index
@@ -212,7 +214,7 @@ def fill_deficits(
     deficit = np.maximum(deficit, 0.0)
     if spare <= 0 or not _any(deficit):
         return signed, cash
-    unit_cost = account.buy_prices * account.fx
+    unit_cost = account.unit_buy
     # no deficit (nor the spare cash) holds one share, so none can be added: the water fill
     # gives each asset at most its deficit and the spare, and the 1e-6 margin dwarfs its
     # rounding and the 1e-9 share tolerance (most calls end here)
@@ -251,7 +253,7 @@ def _spend_one_share_at_a_time(
     for _ in range(_MAX_TOP_UPS_PER_ASSET * len(signed)):
         values = (account.held + signed) * account.unit_values
         wanted = allowed & (signed >= 0) & (values < account.target_values)
-        wanted &= account.buy_prices * account.fx <= cash - floor  # a share still fits
+        wanted &= account.unit_buy <= cash - floor  # a share still fits
         if not wanted.any():
             break
         # every candidate at once: commissions and the rules are per asset
