@@ -176,8 +176,9 @@ def run_backtest(
         A :class:`BacktestResult`.
 
     Raises:
-        BacktestError: no period end has ``lookback`` returns before it, or allocation
-            failed on a date (the date is named).
+        BacktestError: no period end has ``lookback`` returns before it, allocation failed
+            on a date, or orders could not be sized on one (withdrawals that emptied the
+            account): the date is named.
         BacktestCancelled: see ``cancelled``.
     """
     dates = np.asarray(dates, dtype="datetime64[D]")
@@ -357,7 +358,9 @@ def run_backtest(
     )
 
 
-def _unsized(day, exc: ValueError, cash: float, holdings: np.ndarray, spec) -> str:
+def _unsized(
+    day: np.datetime64, exc: ValueError, cash: float, holdings: np.ndarray, spec: BacktestSpec
+) -> str:
     """Why a rebalance on ``day`` could not be sized: withdrawals that took everything (the
     usual case: NAV 0), else the sizer's own message."""
     if spec.contribution < 0 and cash <= 0 and not np.count_nonzero(holdings):
