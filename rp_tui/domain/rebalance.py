@@ -341,19 +341,20 @@ def plan_rebalance(
         if currency_groups is None
         else (lambda q: _conversion_fee(q, buy_prices, sell_prices, fx, currency_groups, rules)),
     )
-    signed = buys - sells
+    sized = buys - sells
+    priced = buy_commissions + sell_commissions  # an asset buys or sells, not both: x + 0 is x
     # leftovers buy more only when this is a rebalance (something trades) or a deposit
     spend = rules.whole_shares and rules.mode != "sell-only"
-    spend &= bool(_any(signed)) or rules.mode == "buy-only"
+    spend &= bool(_any(sized)) or rules.mode == "buy-only"
     signed = finish_orders(
-        signed,
+        sized,
         account,
         reserve,
         (np.full(prices.shape, True) if allowed is True else allowed) if spend else None,
         _everything
         if _keeps_all(rules, worth)
         else lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
-        buy_commissions + sell_commissions,  # an asset buys or sells, not both: x + 0 is x
+        priced,
     )
     fill_prices = (
         np.where(signed > 0, buy_prices, np.where(signed < 0, sell_prices, prices))
@@ -362,13 +363,18 @@ def plan_rebalance(
     )
     if currency_groups is not None:
         conversion = _conversion_fee(signed, buy_prices, sell_prices, fx, currency_groups, rules)
-    return _plan(nav, weights, targets_nav, drift, signed, fill_prices, cash, fx, conversion, fees)
+    # the last stage returns its input when it changed nothing: its commissions are known
+    known = priced if signed is sized else None
+    return _plan(
+        nav, weights, targets_nav, drift, signed, fill_prices, cash, fx, conversion, fees, known
+    )
 
 
-def _plan(nav, weights, targets, drift, signed, fill_prices, cash, fx, conversion, fees):
+def _plan(nav, weights, targets, drift, signed, fill_prices, cash, fx, conversion, fees, known):
     """The :class:`RebalancePlan` of the orders ``signed`` filled at ``fill_prices`` (arrays
-    ``(n_assets,)``; ``fx`` base per listing currency; ``conversion`` its commission, base)."""
-    commissions = fees.commission(signed, fill_prices)
+    ``(n_assets,)``; ``fx`` base per listing currency; ``conversion`` its commission, base;
+    ``known``: the orders' commissions when already priced, else ``None``)."""
+    commissions = fees.commission(signed, fill_prices) if known is None else known
     spent, paid = signed * fill_prices + commissions, commissions
     if not (isinstance(fx, float) and fx == 1.0):  # x·1 is x: no multiplying without FX
         spent, paid = spent * fx, paid * fx
