@@ -20,9 +20,26 @@ from tests.conftest import PORTFOLIO, REPO
 tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+def tmux_command(name: str, *args: str) -> list[str]:
+    """A tmux command on the session's own server (socket ``name``): a server shared between
+    tests can be exiting after the last test's session was killed, and a new session then
+    fails with "server exited unexpectedly"."""
+    return ["tmux", "-L", name, *args]
+
+
+def stop_tmux(name: str) -> None:
+    """Stop the session's server and remove its socket (kill-server leaves the file)."""
+    subprocess.run(tmux_command(name, "kill-server"), capture_output=True)
+    folder = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+    (folder / name).unlink(missing_ok=True)
+
+
 def screen(name: str) -> str:
     return subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True, check=True
+        tmux_command(name, "capture-pane", "-p", "-t", name),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
@@ -51,7 +68,7 @@ def wait_gone(name: str, text: str, timeout: float = WAIT) -> str:
 
 
 def keys(name: str, *typed: str) -> None:
-    subprocess.run(["tmux", "send-keys", "-t", name, *typed], check=True)
+    subprocess.run(tmux_command(name, "send-keys", "-t", name, *typed), check=True)
 
 
 @tmux
@@ -62,7 +79,8 @@ def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
         f"{sys.executable} -m rp_tui --config {PORTFOLIO}; sleep 5"
     )
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True
+        tmux_command(name, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command),
+        check=True,
     )
     try:
         wait_for(name, "VLUE")
@@ -84,7 +102,7 @@ def test_dashboard_preview_confirm_and_quit_in_tmux(isolated_data_dir):
         keys(name, "q")
         wait_gone(name, "USMV")  # q quits and gives the terminal back
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        stop_tmux(name)
 
 
 def rp_tui_command() -> str:
@@ -107,7 +125,9 @@ def test_first_run_in_an_empty_folder_offers_an_example(tmp_path, isolated_data_
     )
     width, height = size
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command],
+        tmux_command(
+            name, "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command
+        ),
         check=True,
     )
     try:
@@ -131,7 +151,7 @@ def test_first_run_in_an_empty_folder_offers_an_example(tmp_path, isolated_data_
         keys(name, "q")
         wait_gone(name, "Largest |drift|")  # the prompt above stays: it names LQD too
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        stop_tmux(name)
 
 
 def test_an_unreachable_tws_is_told_once_in_rp_tuis_words(isolated_data_dir):
