@@ -289,9 +289,9 @@ def plan_rebalance(
             fill_prices=prices,
         )
     shares = delta / (prices * fx)
-    if rules.whole_shares and not _any(np.rint(quantities) != quantities):
-        fees = fees.for_whole_shares()  # whole holdings: every order below is whole shares
     if rules.whole_shares:
+        if not _any(np.rint(quantities) != quantities):
+            fees = fees.for_whole_shares()  # whole holdings: every order below is whole shares
         sells = np.minimum(np.rint(np.maximum(-shares, 0.0)), quantities)  # np.round's, sooner
         if rules.mode == "sell-only":  # round up: the reserve must be met
             sells = np.minimum(np.ceil(np.maximum(-shares, 0.0) - _SHARE_EPS), quantities)

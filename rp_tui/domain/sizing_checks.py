@@ -335,7 +335,9 @@ def finish_orders(
             priced (``None``: priced here).
 
     Returns:
-        ``(n_assets,)`` signed whole (or fractional, as given) shares.
+        ``(n_assets,)`` signed whole (or fractional, as given) shares: ``signed`` itself when
+        no stage changed it (so what the caller knows of it, its commissions, still holds),
+        else a new array; ``signed`` is never modified in place.
     """
     cash = account.cash_after(signed, commissions)
     if top_up is not None:

@@ -182,6 +182,5 @@ def test_the_whole_share_table_prices_whole_orders_alike(q, price):
     assert whole is not table and whole is table.for_whole_shares()  # made once
     orders = np.array(q, dtype=float)
     np.testing.assert_array_equal(whole.commission(orders, price), table.commission(orders, price))
-    assert FeeTable([FIXED_US, FIXED_US]).for_whole_shares() is not None
     flat = FeeTable([FeeSchedule(key="f", name="f", currency="USD", minimum=1.0)])
     assert flat.for_whole_shares() is flat  # no fractional minimum: nothing to skip

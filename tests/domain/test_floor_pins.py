@@ -181,6 +181,19 @@ def test_a_plan_as_far_as_holding_is_kept_and_a_further_one_is_dropped():
     assert worse.shape == (2,) and worse.tolist() == [0.0, 0.0]
 
 
+def test_finish_orders_returns_an_unchanged_plan_itself_and_never_writes_to_it():
+    """The plan's commissions are reused when the last stage changed nothing (it returns
+    its input); a plan it changes comes back as a new array, the input as it was."""
+    acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
+    kept = np.array([2.0, 0.0])
+    assert finish_orders(kept, acc, 0.0, None, everything) is kept
+    # one share at 10 against a target of 8 (no deficit holds a share): a leftover buy
+    acc = account([0], [10.0], 10.0, [8.0], 2.0)
+    nothing = np.zeros(1)
+    topped = finish_orders(nothing, acc, 0.0, np.ones(1, dtype=bool), everything)
+    assert topped.tolist() == [1.0] and nothing.tolist() == [0.0]
+
+
 def test_a_foreign_share_whose_conversion_costs_more_than_it_moves_is_not_bought():
     """A GBP listing at GBP 0.80 (1.00 base) held 9 against a target of 9.50, cash 10 at
     its target 9.50: one more share pays the IDEALPRO 2.00 minimum and leaves the account

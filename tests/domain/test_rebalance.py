@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -220,20 +222,7 @@ def test_small_or_dear_trades_are_skipped_and_slippage_costs():
 def test_selling_a_fractional_holding_keeps_the_fractional_minimum():
     """A whole-share plan sells all of 10.6 held shares (no more than held): that order is
     fractional, so IBKR's fractional minimum (USD 0.01) applies, not the USD 1.00 one."""
-    fees = FeeTable(
-        [
-            FeeSchedule(
-                key="us",
-                name="us",
-                currency="USD",
-                per_share=0.005,
-                minimum=1.0,
-                fractional_minimum=0.01,
-                max_rate_of_value=0.01,
-            )
-        ]
-        * 2
-    )
+    fees = FeeTable([replace(US_FIXED, fractional_minimum=0.01)] * 2)
     plan = plan_rebalance(
         np.array([10.6, 0.0]),
         np.array([100.0, 50.0]),
