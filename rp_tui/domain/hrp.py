@@ -9,9 +9,9 @@ variances.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+
+from rp_tui.domain.dendrogram import leaves, optimal_leaf_order, single_linkage
 
 
 def hrp_weights(
@@ -24,18 +24,19 @@ def hrp_weights(
         linkage_method: scipy linkage method (the paper uses ``"single"``).
         optimal_ordering: reorder the leaves so neighbours are closest (Bar-Joseph et al.
             2001), as skfolio does; ``False`` keeps the paper's plain leaf order.
-    """
-    from scipy.spatial.distance import squareform
 
+    Raises:
+        ValueError: a correlation distance that is not finite (a NaN covariance).
+    """
     cov = np.asarray(cov, dtype=float)
     n = cov.shape[0]
     if n == 1:
         return np.ones(1)
-    vol = np.sqrt(np.diag(cov))
-    corr = np.clip(cov / np.outer(vol, vol), -1.0, 1.0)
-    distance = np.sqrt(np.clip((1.0 - corr) / 2.0, 0.0, None))
+    vol = np.sqrt(cov.diagonal())
+    corr = np.minimum(np.maximum(cov / np.outer(vol, vol), -1.0), 1.0)  # np.clip's, sooner
+    distance = np.sqrt(np.maximum((1.0 - corr) / 2.0, 0.0))
     np.fill_diagonal(distance, 0.0)
-    order = leaf_order(squareform(distance, checks=False), n, linkage_method, optimal_ordering)
+    order = leaf_order(distance, linkage_method, optimal_ordering)
 
     weights = np.ones(n)
     clusters = [order]
@@ -52,62 +53,41 @@ def hrp_weights(
 
 
 def leaf_order(
-    condensed: np.ndarray, n: int, linkage_method: str = "single", optimal_ordering: bool = True
+    distance: np.ndarray, linkage_method: str = "single", optimal_ordering: bool = True
 ) -> np.ndarray:
-    """The dendrogram's leaves in order, ``(n,)`` int: scipy's ``linkage``, then
-    ``optimal_leaf_ordering`` (``n > 2``) and ``leaves_list``.
+    """The dendrogram's leaves in order, ``(n,)`` int32, as scipy's ``linkage``, then
+    ``optimal_leaf_ordering`` (``n > 2``) and ``leaves_list`` give them.
 
-    For single linkage their compiled cores are called directly, after the one check that
-    matters here (finite distances): the public functions validate the same arrays four times
-    over, through scipy's array-API layers, which took ~70 % of an HRP solve (1,000-point
-    sweep, scipy 1.17). The same numbers: ``tests/domain/test_hrp_order.py`` holds the two
-    paths equal. Any other method, or a scipy without those cores, takes the public path.
+    Single linkage is built here (:mod:`rp_tui.domain.dendrogram`: the same orders without
+    scipy.cluster's 0.3 s import and its 330 µs leaf ordering); any other method goes
+    through scipy.
 
     Args:
-        condensed: condensed distance matrix, ``(n (n − 1) / 2,)``.
+        distance: symmetric ``(n, n)`` distances, zero diagonal, ``n ≥ 2``.
 
     Raises:
         ValueError: a distance that is not finite (as ``linkage`` raises it).
     """
-    from scipy.cluster import hierarchy
+    distance = np.asarray(distance, dtype=float)
+    if linkage_method != "single":
+        from scipy.cluster import hierarchy
+        from scipy.spatial.distance import squareform
 
-    cores = _compiled_cores()
-    if cores is None or linkage_method != "single":
+        condensed = squareform(distance, checks=False)
         tree = hierarchy.linkage(condensed, method=linkage_method)
-        if optimal_ordering and n > 2:
+        if optimal_ordering and len(distance) > 2:
             tree = hierarchy.optimal_leaf_ordering(tree, condensed)
         return hierarchy.leaves_list(tree)
-    if not np.isfinite(condensed).all():
+    if not np.isfinite(distance).all():
         raise ValueError("The condensed distance matrix must contain only finite values.")
-    single_linkage, reorder, preorder = cores
-    condensed = np.ascontiguousarray(condensed, dtype=float)
-    tree = single_linkage(condensed, n)
-    if optimal_ordering and n > 2:
-        tree = reorder(tree, condensed)
-    order = np.zeros(n, dtype=np.int32)
-    preorder(tree, order, n)
-    return order
-
-
-@functools.cache
-def _compiled_cores():
-    """scipy's compiled single linkage, optimal leaf ordering and leaf listing (private
-    names: ``None`` where a scipy version moved them). Imported on first use: scipy is slow
-    to import."""
-    try:
-        from scipy.cluster import _hierarchy, _optimal_leaf_ordering
-
-        return (
-            _hierarchy.mst_single_linkage,
-            _optimal_leaf_ordering.optimal_leaf_ordering,
-            _hierarchy.prelist,
-        )
-    except (ImportError, AttributeError):  # pragma: no cover - another scipy: public path
-        return None
+    merges = single_linkage(distance)
+    if optimal_ordering and len(distance) > 2:
+        return optimal_leaf_order(merges, distance)
+    return leaves(merges)
 
 
 def _cluster_variance(cov: np.ndarray, members: np.ndarray) -> float:
     sub = cov.take(members, axis=0).take(members, axis=1)  # cov[np.ix_(m, m)], 7x sooner
-    inv = 1.0 / np.diag(sub)
-    w = inv / inv.sum()
+    inv = 1.0 / sub.diagonal()
+    w = inv / np.add.reduce(inv)
     return float(w @ sub @ w)
