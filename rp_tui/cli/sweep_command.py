@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> list:
             args.workers,
             args.scheduler,
             lambda done, total: advance(done, total),
+            session,
         )
     rows = rank(mark_pareto(rows), args.rank)
     if args.out:

@@ -28,6 +28,31 @@ def test_local_pool_runs_every_point_and_ranks():
     assert banded["turnover"] < unbanded["turnover"]  # the band does its job
 
 
+def test_forked_workers_start_with_the_callers_session(monkeypatch):
+    """The workers never open the files the caller opened: they inherit its session (the
+    forked workers see open_session broken, so opening it would fail every point)."""
+    import multiprocessing
+
+    import rp_tui.services.session as session_module
+    import rp_tui.services.sweep as sweep
+    from rp_tui.errors import UserError
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("only a forked worker inherits the caller's memory")
+    session = session_module.open_session(str(PORTFOLIO), None)
+    alone = run_sweep(POINTS[:2], str(PORTFOLIO), None, OPTIONS, workers=1)
+
+    def broken(*_args, **_kw):
+        raise UserError("opened again")
+
+    monkeypatch.setattr(session_module, "open_session", broken)
+    rows = run_sweep(POINTS[:2], str(PORTFOLIO), None, OPTIONS, workers=1, session=session)
+    assert by_point(rows) == by_point(alone)
+    assert not sweep._WORKER_SESSION  # gone once the sweep ends: a later one reopens
+    with pytest.raises(UserError, match="opened again"):
+        run_sweep(POINTS[:1], str(PORTFOLIO), None, OPTIONS, workers=1)
+
+
 def test_dask_cluster_gives_the_same_results():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
