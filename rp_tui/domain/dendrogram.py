@@ -105,6 +105,9 @@ def optimal_leaf_order(merges: np.ndarray, distance: np.ndarray) -> np.ndarray:
     flip = np.zeros(n - 1, dtype=bool)
     for a, b in merges.tolist():
         (l0, l1), (r0, r1) = span[a].tolist(), span[b].tolist()
+        if a < n and b < n:  # two leaves: the one ordering costs their distance (in float32)
+            best[l0, r0] = best[r0, l0] = d[l0, r0]
+            continue
         left = _ends(best, l0, l1, span[merges[a - n, 0], 1] if a >= n else None)
         right = _ends(best, r0, r1, span[merges[b - n, 0], 1] if b >= n else None)
         cost = np.empty((l1 - l0, r1 - r0), dtype=np.float32)
