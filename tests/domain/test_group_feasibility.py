@@ -107,3 +107,36 @@ def test_opening_a_portfolio_with_groups_does_not_import_scipy_optimize(tmp_path
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["1", "False"], out.stderr
+
+
+def test_the_feasible_start_is_found_once_per_constraints(monkeypatch):
+    """A grouped portfolio's strictly feasible start takes a linear programme: one per
+    Constraints, not one per rebalance; what every solve shares cannot be written."""
+    from rp_tui.domain import barrier, optimize
+
+    calls = []
+    real = barrier.strictly_feasible
+    monkeypatch.setattr(barrier, "strictly_feasible", lambda *a: calls.append(1) or real(*a))
+    equity = np.array([1, 1, 1, 0, 0], bool)
+    c = Constraints(np.zeros(5), np.full(5, 0.5), (Group("equity", equity, 0.7, 1),))
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        x = rng.normal(size=(200, 5)) * 0.01
+        w = optimize.min_variance_weights(np.cov(x, rowvar=False), c)
+        assert w[:3].sum() >= 0.7 - 1e-9 and c.satisfied(w, 1e-9)
+    assert len(calls) == 1
+    found = optimize._feasible(c)
+    assert not found.start.flags.writeable and not found.rows.G.flags.writeable
+    other = Constraints(np.zeros(5), np.full(5, 0.5), (Group("equity", equity, 0.7, 1),))
+    optimize._feasible(other)
+    assert len(calls) == 2  # another Constraints finds its own
+
+
+def test_conflicting_constraints_are_refused_at_every_solve():
+    from rp_tui.domain import optimize
+
+    equity = np.array([1, 1, 0], bool)
+    c = Constraints(np.zeros(3), np.array([0.3, 0.3, 1]), (Group("equity", equity, 0.7, 1),))
+    for _ in range(2):
+        with pytest.raises(InfeasibleError, match="group equity"):
+            optimize.min_variance_weights(np.eye(3) * 1e-4, c)
