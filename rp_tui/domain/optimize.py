@@ -132,7 +132,7 @@ class _Spinu:
         self.corr, self.b = corr, b
 
     def value(self, z: np.ndarray) -> float:
-        if z.min() <= 0.0:
+        if np.minimum.reduce(z) <= 0.0:  # ndarray.min's answer without its wrapper
             return np.inf
         return float(0.5 * z @ self.corr @ z - self.b @ np.log(z))
 
