@@ -89,7 +89,7 @@ def optimal_leaf_order(merges: np.ndarray, distance: np.ndarray) -> np.ndarray:
     of the flips above it, itself included, say so.
 
     Args:
-        merges: from :func:`single_linkage`, ``(n − 1, 2)``.
+        merges: from :func:`single_linkage`, ``(n − 1, 2)``, each row's smaller label first.
         distance: the symmetric ``(n, n)`` distances it was built from.
     """
     n = len(merges) + 1
@@ -108,15 +108,13 @@ def optimal_leaf_order(merges: np.ndarray, distance: np.ndarray) -> np.ndarray:
         if a < n and b < n:  # two leaves: the one ordering costs their distance (in float32)
             best[l0, r0] = best[r0, l0] = d[l0, r0]
             continue
-        left = _ends(best, l0, l1, span[merges[a - n, 0], 1] if a >= n else None)
-        right = _ends(best, r0, r1, span[merges[b - n, 0], 1] if b >= n else None)
-        cost = np.empty((l1 - l0, r1 - r0), dtype=np.float32)
-        rows = max(1, _CELLS // (r1 - r0) ** 2 // (l1 - l0))  # u at a time: bounded memory
-        for u in range(0, l1 - l0, rows):  # (u, w, m, k): u … m in L, then k … w in R
-            joined = left[u : u + rows, None, :, None] + right[None, :, None, :]  # float32
-            cost[u : u + rows] = np.minimum.reduce(
-                (joined + d[l0:l1, r0:r1]).astype(np.float32), axis=(2, 3)
-            )
+        if a < n:  # a leaf and a cluster (a merge names the smaller label, a leaf, first):
+            # the leaf's own M is 0, and 0 + x is x in float32, so its side drops out
+            right = _ends(best, r0, r1, span[merges[b - n, 0], 1])
+            cost = np.minimum.reduce((right + d[l0, r0:r1]).astype(np.float32), axis=1)
+            cost = cost[None, :]  # u = m = the leaf, then k … w in R
+        else:
+            cost = _joined_cost(best, d, span, merges, a, b)
         best[l0:l1, r0:r1], best[r0:r1, l0:l1] = cost, cost.T
         u, w = divmod(int(cost.argmin()), r1 - r0)
         if a >= n:  # u in L's second child: L is flipped to start there
@@ -130,13 +128,30 @@ def optimal_leaf_order(merges: np.ndarray, distance: np.ndarray) -> np.ndarray:
     return leaves(merges, flip)
 
 
-def _ends(best: np.ndarray, first: int, end: int, middle: int | None) -> np.ndarray:
-    """``M`` on a cluster's positions ``[first, end)``, float32: an ordering from u ends at
-    m in the other child (``middle``: where the second child starts), +inf elsewhere; a
-    leaf (``middle`` None) starts and ends at itself (0)."""
+def _joined_cost(best, d, span, merges, a: int, b: int) -> np.ndarray:
+    """``M[u, w]`` for u in cluster ``a`` and w in cluster ``b`` (both merges), float32
+    ``(|a|, |b|)``: the least ``f32(f32(M[u, m] + M[k, w]) + D[m, k])`` over m in the other
+    child of ``a`` from u, k in the other child of ``b`` from w."""
+    n = len(merges) + 1
+    (l0, l1), (r0, r1) = span[a].tolist(), span[b].tolist()
+    left = _ends(best, l0, l1, span[merges[a - n, 0], 1])
+    right = _ends(best, r0, r1, span[merges[b - n, 0], 1])
+    cost = np.empty((l1 - l0, r1 - r0), dtype=np.float32)
+    rows = max(1, _CELLS // (r1 - r0) ** 2 // (l1 - l0))  # u at a time: bounded memory
+    for u in range(0, l1 - l0, rows):  # (u, w, m, k): u … m in L, then k … w in R
+        joined = left[u : u + rows, None, :, None] + right[None, :, None, :]  # float32
+        cost[u : u + rows] = np.minimum.reduce(
+            (joined + d[l0:l1, r0:r1]).astype(np.float32), axis=(2, 3)
+        )
+    return cost
+
+
+def _ends(best: np.ndarray, first: int, end: int, middle: int) -> np.ndarray:
+    """``M`` on a merged cluster's positions ``[first, end)``, float32: an ordering from u
+    ends at m in the other child (``middle``: where the second child starts), +inf where
+    u and m are in the same child."""
     block = best[first:end, first:end].copy()
-    if middle is not None:
-        cut = middle - first
-        block[:cut, :cut] = _FLOAT32_INF
-        block[cut:, cut:] = _FLOAT32_INF
+    cut = middle - first
+    block[:cut, :cut] = _FLOAT32_INF
+    block[cut:, cut:] = _FLOAT32_INF
     return block
