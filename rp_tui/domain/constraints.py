@@ -157,9 +157,9 @@ class Constraints:
                     f"its assets' bounds allow {low:.4g}..{high:.4g}"
                 )
         if self.groups:
-            self._check_groups_jointly(names)
+            self._check_groups_jointly()
 
-    def _check_groups_jointly(self, names: tuple[str, ...]) -> None:
+    def _check_groups_jointly(self) -> None:
         members = np.array([g.members for g in self.groups], dtype=bool)  # (groups, assets)
         if np.count_nonzero(members, axis=0).max() <= 1:  # asset classes: each asset in one
             feasible = self._disjoint_groups_feasible(members)

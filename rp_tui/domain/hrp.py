@@ -79,7 +79,7 @@ def leaf_order(
             tree = hierarchy.optimal_leaf_ordering(tree, condensed)
         return hierarchy.leaves_list(tree)
     if not np.isfinite(distance).all():
-        raise ValueError("The condensed distance matrix must contain only finite values.")
+        raise ValueError("The distance matrix must contain only finite values.")
     merges = single_linkage(distance)
     if optimal_ordering and len(distance) > 2:
         return optimal_leaf_order(merges, distance)
