@@ -104,7 +104,7 @@ def random_plans(count: int) -> dict[str, object]:
 
 def allocations() -> dict[str, object]:
     from rp_tui.domain.allocation import AllocationError, erc_weights
-    from rp_tui.domain.constraints import Constraints
+    from rp_tui.domain.constraints import Constraints, Group
     from rp_tui.domain.strategy import AllocationSpec, allocate
 
     rng = np.random.default_rng(17)
@@ -132,6 +132,9 @@ def allocations() -> dict[str, object]:
             upper = np.full(n, max(1.5 / n, 0.3))
             lower = np.full(n, 0.2 / n)
             constraints = Constraints(lower, upper)
+            if n >= 4 and case % 2 == 0:  # an asset class that often binds (half at ≥ 60 %)
+                half = Group("first half", np.arange(n) < n // 2, 0.6, 1.0)
+                constraints = replace(constraints, groups=(half,))
         spec = AllocationSpec(
             method=str(methods[case % len(methods)]),
             estimator=str(rng.choice(["sample", "sample", "ewma", "ledoit-wolf"])),
