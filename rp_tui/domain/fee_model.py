@@ -35,6 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 
 _FRACTION_EPS = 1e-9  # shares: float noise is not a fractional order
+# 0 as a 0-d array: numpy 2 converts a Python scalar operand on every call (~0.2 µs of a
+# ~0.5 µs operation on a plan's short arrays); the answers are the same
+_ZERO = np.zeros(())
 
 
 @dataclass(frozen=True)
@@ -320,15 +323,16 @@ class FeeTable:
                 + self._extra_per_order
             )
         if self._regulatory:
-            sold = quantities < 0
-            # sales only: with none, the sum below adds zeros (x + 0 is x); count_nonzero is
-            # ndarray.any's answer ~1 µs sooner
+            sold = np.less(quantities, _ZERO)
+            # sales only: with none, nothing is added; count_nonzero is ndarray.any's answer
+            # ~1 µs sooner
             if np.count_nonzero(sold):
                 taf = self._sell_per_share * shares
                 if self._has_taf_cap:
                     taf = np.minimum(taf, self._sell_maximum)
-                # (total is this call's own array: the sales' fees are added in place)
-                np.add(total, self._sell_rate * value + taf, out=total, where=sold)
+                # (total is this call's own array: the sales' fees are added in place). A
+                # fee × False is 0 and x + 0 is x: the sum where=sold gives, ~2 µs sooner
+                total += (self._sell_rate * value + taf) * sold
             if self._has_cat:
                 total += self._cat * shares
-        return np.where(shares > 0, total, 0.0)
+        return np.where(np.greater(shares, _ZERO), total, _ZERO)
