@@ -101,7 +101,7 @@ def frictionless_orders(
             held, prices, prices, prices, np.ones(prices.shape), cash, target_values,
             nav - targeted, fees,
         )  # fmt: skip
-        signed = finish_orders(signed, account, reserve, None, _unused)
+        signed, _ = finish_orders(signed, account, reserve, None, _unused)
         return signed, cash - float((signed * prices).sum())
     if not signed.any():
         return signed, left

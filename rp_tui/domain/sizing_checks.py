@@ -23,6 +23,7 @@ _SHARE_EPS = 1e-9  # 24.9999999 shares is 25
 # ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on short
 # arrays): the same sums, and a count that is truthy exactly when any element is
 _sum, _any = np.add.reduce, np.count_nonzero
+_ZERO = np.zeros(())  # a 0-d operand: numpy 2 converts a Python scalar at every call (~0.2 µs)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Account:
     unit_values: np.ndarray = field(init=False)  # one share, base currency, reference price
     unit_buy: np.ndarray = field(init=False)  # one share bought, base currency, fill price
     goal: np.ndarray = field(init=False)  # target fractions, assets then cash, (n_assets + 1,)
+    cheapest_buy: float = field(init=False)  # min unit_buy: less spare cash buys no share
     _one_fill_price: bool = field(init=False)  # buys and sells fill at the same prices
     _unit_fx: bool = field(init=False)  # every listing in base currency: amounts x·1 are x
 
@@ -59,10 +61,12 @@ class Account:
         # set once here, not as cached properties: every sizing reads them, and Python
         # 3.11's cached_property takes a lock on each first read (~1 µs, 4 per plan)
         total = float(_sum(self.target_values)) + self.cash_target
+        unit_buy = self.buy_prices * self.fx
         for name, value in (
             ("unit_values", self.prices * self.fx),
-            ("unit_buy", self.buy_prices * self.fx),
+            ("unit_buy", unit_buy),
             ("goal", _with_cash(self.target_values, self.cash_target) / total),
+            ("cheapest_buy", float(np.minimum.reduce(unit_buy, initial=np.inf))),
             ("_one_fill_price", self.buy_prices is self.sell_prices),
             ("_unit_fx", not _any(self.fx != 1.0)),
         ):
@@ -77,6 +81,13 @@ class Account:
     def cash_after(self, signed: np.ndarray, commissions: np.ndarray | None = None) -> float:
         """Cash after ``signed`` shares trade, every commission and conversion paid, base.
         ``commissions``: those of ``signed`` at its fill prices, when already priced."""
+        return self.settle(signed, commissions)[0]
+
+    def settle(
+        self, signed: np.ndarray, commissions: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """:meth:`cash_after`, and the commissions of ``signed`` at its fill prices,
+        ``(n_assets,)`` in listing currency (``commissions`` itself when given)."""
         if self._one_fill_price:
             fill = self.buy_prices
         else:
@@ -85,7 +96,8 @@ class Account:
             commissions = self.fees.commission(signed, fill)
         spent = signed * fill + commissions
         spent = float(_sum(spent if self._unit_fx else spent * self.fx))
-        return self.cash - spent - (self.conversion(signed) if self.conversion else 0.0)
+        conversion = self.conversion(signed) if self.conversion else 0.0
+        return self.cash - spent - conversion, commissions
 
     def distance(self, signed: np.ndarray, cash: float | None = None) -> float:
         """L1 distance of the weights (assets and cash) from target after trading
@@ -138,9 +150,18 @@ def spend_leftovers(
     re-pricing everything at each step (:func:`_spend_one_share_at_a_time`), so the orders
     are identical.
     """
+    return _spend_leftovers(signed, account, floor, allowed, acceptable, cash, None)[:2]
+
+
+def _spend_leftovers(signed, account, floor, allowed, acceptable, cash, commissions):
+    """:func:`spend_leftovers`, and the commissions of the orders it returns, ``(n_assets,)``
+    at their fill prices, given ``commissions``, those of ``signed`` (else ``None``): the
+    grid priced every asset it may buy, and it changes no other."""
     if account.conversion is not None:
-        return _spend_one_share_at_a_time(signed, account, floor, allowed, acceptable, cash)
-    signed = signed.copy()
+        signed, cash = _spend_one_share_at_a_time(signed, account, floor, allowed, acceptable, cash)
+        return signed, cash, None
+    if not account.cheapest_buy <= cash - floor:  # no share fits: the first step finds none
+        return signed, cash, commissions
     n = len(signed)
     steps = _MAX_TOP_UPS_PER_ASSET * n
     buy, fx, unit, unit_buy, target = (
@@ -152,9 +173,10 @@ def spend_leftovers(
     )
     values = (account.held + signed) * unit
     # never wanted again once excluded: the loop only ever adds to assets with signed ≥ 0
-    open_ = allowed & (signed >= 0)
+    open_ = allowed & (signed >= _ZERO)
     if not _any(open_ & (values < target) & (unit_buy <= cash - floor)):
-        return signed, cash  # the loop's first step would find no candidate
+        return signed, cash, commissions  # the loop's first step would find no candidate
+    given, signed = signed, signed.copy()
     reach = signed + np.arange(steps + 2, dtype=float)[:, None]  # after m more shares
     priced = account.fees.commission(reach, buy)  # (steps + 2, n), listing currency
     passes = acceptable(reach[1:])  # row m: the order after m + 1 more shares
@@ -172,12 +194,14 @@ def spend_leftovers(
         cash_if = cash - cost
         wanted = ok & (unit_buy <= cash - floor)
         wanted &= cash_if >= floor - CASH_EPS
+        if not _any(wanted):  # no candidate left: how nearly every run of this loop ends
+            break
         after[:, n] = cash_if
         np.divide(after, add(after, axis=1, keepdims=True), out=scratch)
         np.subtract(scratch, goal, out=scratch)
         distances = np.where(wanted, add(np.abs(scratch, out=scratch), axis=1), inf)
         k = int(distances.argmin())
-        if not distances[k] < distance:  # also: no candidate left (every distance inf)
+        if not distances[k] < distance:  # no candidate brings the account closer
             break
         signed[k] += 1.0
         cash, distance = float(cash_if[k]), float(distances[k])
@@ -189,7 +213,11 @@ def spend_leftovers(
         extra[k] = priced[m + 1, k] - priced[m, k]
         cost[k] = (buy[k] + extra[k]) * fx[k]
         ok[k] = open_[k] and passes[m, k] and values[k] < target[k]
-    return signed, cash
+    if not _any(level):  # no share added: the caller's own array
+        return given, cash, commissions
+    if commissions is not None:  # each bought asset's commission, from the grid
+        commissions = np.where(open_, priced[level, np.arange(n)], commissions)
+    return signed, cash, commissions
 
 
 def fill_deficits(
@@ -208,34 +236,43 @@ def fill_deficits(
 
     Args and returns: as :func:`spend_leftovers`.
     """
+    return _fill_deficits(signed, account, floor, allowed, acceptable, cash, None)[:2]
+
+
+def _fill_deficits(signed, account, floor, allowed, acceptable, cash, commissions):
+    """:func:`fill_deficits`, and the commissions of the orders it returns at their fill
+    prices, ``(n_assets,)`` (``commissions``, those of ``signed``, when it adds nothing)."""
     spare = cash - floor
-    values = (account.held + signed) * account.unit_values
-    deficit = np.where(allowed & (signed >= 0), account.target_values - values, 0.0)
-    deficit = np.maximum(deficit, 0.0)
-    if spare <= 0 or not _any(deficit):
-        return signed, cash
-    unit_cost = account.unit_buy
     # no deficit (nor the spare cash) holds one share, so none can be added: the water fill
     # gives each asset at most its deficit and the spare, and the 1e-6 margin dwarfs its
-    # rounding and the 1e-9 share tolerance (most calls end here)
+    # rounding and the 1e-9 share tolerance (most calls end here). Tested on the spare
+    # alone first (min(u)·c is min(u·c): rounding is monotone), then on each deficit.
+    if spare <= 0 or spare < account.cheapest_buy * (1.0 - 1e-6):
+        return signed, cash, commissions
+    values = (account.held + signed) * account.unit_values
+    deficit = np.where(allowed & (signed >= _ZERO), account.target_values - values, _ZERO)
+    deficit = np.maximum(deficit, _ZERO)
+    if not _any(deficit):
+        return signed, cash, commissions
+    unit_cost = account.unit_buy
     if not _any(np.minimum(deficit, spare) >= unit_cost * (1.0 - 1e-6)):
-        return signed, cash
+        return signed, cash, commissions
     extra = np.floor(water_fill(deficit, spare) / unit_cost + _SHARE_EPS)
     if not _any(extra):  # not one share within any deficit: nothing to add
-        return signed, cash
+        return signed, cash, commissions
     trial = signed + extra
-    trial_cash = account.cash_after(trial)
+    trial_cash, paid = account.settle(trial)
     while trial_cash < floor - CASH_EPS and _any(extra):  # the commissions must fit too
         largest = int(np.argmax(extra * unit_cost))
         extra[largest] -= 1.0
         trial = signed + extra
-        trial_cash = account.cash_after(trial)
+        trial_cash, paid = account.settle(trial)
     added = extra > 0
     if not _any(added) or not acceptable(trial)[added].all():
-        return signed, cash
+        return signed, cash, commissions
     if account.distance(trial, trial_cash) < account.distance(signed, cash):
-        return trial, trial_cash
-    return signed, cash
+        return trial, trial_cash, paid
+    return signed, cash, commissions
 
 
 def _spend_one_share_at_a_time(
@@ -321,10 +358,11 @@ def finish_orders(
     top_up: np.ndarray | None,
     acceptable: Callable[[np.ndarray], np.ndarray],
     commissions: np.ndarray | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The sizing's last stage, in order: spend leftovers (on the ``top_up`` assets, when
-    given: see :func:`spend_leftovers`), keep the cash floor (:func:`keep_cash_floor`), and
-    trade nothing if the result is further from target than holding.
+    given: see :func:`fill_deficits` and :func:`spend_leftovers`), keep the cash floor
+    (:func:`keep_cash_floor`), and trade nothing if the result is further from target than
+    holding.
 
     Args:
         signed: ``(n_assets,)`` shares to trade. account: the account being sized.
@@ -335,15 +373,21 @@ def finish_orders(
             priced (``None``: priced here).
 
     Returns:
-        ``(n_assets,)`` signed whole (or fractional, as given) shares: ``signed`` itself when
-        no stage changed it (so what the caller knows of it, its commissions, still holds),
-        else a new array; ``signed`` is never modified in place.
+        ``(n_assets,)`` signed whole (or fractional, as given) shares (``signed`` is never
+        modified in place), and their commissions at their fill prices, ``(n_assets,)``,
+        when known without pricing them again (else ``None``).
     """
     cash = account.cash_after(signed, commissions)
     if top_up is not None:
-        signed, cash = fill_deficits(signed, account, reserve, top_up, acceptable, cash)
-        signed, cash = spend_leftovers(signed, account, reserve, top_up, acceptable, cash)
-    signed, cash = keep_cash_floor(signed, account, reserve, cash)
-    if _any(signed) and account.distance(signed, cash) > account.hold_distance() + 1e-12:
-        return np.zeros_like(signed)  # not trading is closer to target than this plan
-    return signed
+        signed, cash, commissions = _fill_deficits(
+            signed, account, reserve, top_up, acceptable, cash, commissions
+        )
+        signed, cash, commissions = _spend_leftovers(
+            signed, account, reserve, top_up, acceptable, cash, commissions
+        )
+    kept, cash = keep_cash_floor(signed, account, reserve, cash)
+    if kept is not signed:
+        commissions = None
+    if _any(kept) and account.distance(kept, cash) > account.hold_distance() + 1e-12:
+        return np.zeros_like(kept), None  # not trading is closer to target than this plan
+    return kept, commissions

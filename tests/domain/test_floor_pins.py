@@ -9,7 +9,7 @@ many as needed; a plan further from target than holding is dropped.
 import numpy as np
 import pytest
 
-from rp_tui.domain.fee_model import FeeTable
+from rp_tui.domain.fee_model import FeeSchedule, FeeTable
 from rp_tui.domain.sizing_checks import (
     fill_deficits,
     finish_orders,
@@ -126,7 +126,7 @@ def test_buys_are_trimmed_to_the_reserve_largest_first():
     signed, cash = keep_cash_floor(over, acc, 300.0, acc.cash_after(over))
     assert signed.tolist() == [54.0, 30.0]
     assert cash == pytest.approx(304.0)
-    plan = finish_orders(over, acc, 300.0, None, everything)
+    plan, _ = finish_orders(over, acc, 300.0, None, everything)
     assert plan.tolist() == [54.0, 30.0]
 
 
@@ -176,22 +176,56 @@ def test_a_plan_as_far_as_holding_is_kept_and_a_further_one_is_dropped():
     """The exact account (NAV 128, distance 1.5): buying 2 A only moves drift to cash
     (still 1.5): kept as given; buying 10 of B, already over target, is further: no trade."""
     acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
-    assert finish_orders(np.array([2.0, 0.0]), acc, 0.0, None, everything).tolist() == [2.0, 0.0]
-    worse = finish_orders(np.array([0.0, 10.0]), acc, 0.0, None, everything)
-    assert worse.shape == (2,) and worse.tolist() == [0.0, 0.0]
+    kept, _ = finish_orders(np.array([2.0, 0.0]), acc, 0.0, None, everything)
+    assert kept.tolist() == [2.0, 0.0]
+    worse, paid = finish_orders(np.array([0.0, 10.0]), acc, 0.0, None, everything)
+    assert worse.shape == (2,) and worse.tolist() == [0.0, 0.0] and paid is None
 
 
 def test_finish_orders_returns_an_unchanged_plan_itself_and_never_writes_to_it():
-    """The plan's commissions are reused when the last stage changed nothing (it returns
-    its input); a plan it changes comes back as a new array, the input as it was."""
+    """A plan the last stage does not change comes back itself, with the commissions it was
+    given; a plan it changes comes back as a new array, the input as it was."""
     acc = account([0, 96], [16.0, 1.0], 32.0, [64.0, 0.0], 64.0)
-    kept = np.array([2.0, 0.0])
-    assert finish_orders(kept, acc, 0.0, None, everything) is kept
+    kept, given = np.array([2.0, 0.0]), np.zeros(2)
+    out, paid = finish_orders(kept, acc, 0.0, None, everything, given)
+    assert out is kept and paid is given
     # one share at 10 against a target of 8 (no deficit holds a share): a leftover buy
     acc = account([0], [10.0], 10.0, [8.0], 2.0)
     nothing = np.zeros(1)
-    topped = finish_orders(nothing, acc, 0.0, np.ones(1, dtype=bool), everything)
+    topped, _ = finish_orders(nothing, acc, 0.0, np.ones(1, dtype=bool), everything)
     assert topped.tolist() == [1.0] and nothing.tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("targets", "filled", "final"),
+    [
+        ((415.0, 160.0), [20.0, 5.0], [21.0, 6.0]),  # no deficit holds a share: leftovers only
+        ((500.0, 250.0), [24.0, 8.0], [24.0, 8.0]),  # the deficits only
+        ((510.0, 240.0), [25.0, 7.0], [26.0, 7.0]),  # both
+    ],
+)
+def test_the_commissions_the_last_stage_returns_are_those_the_fee_table_gives(
+    targets, filled, final
+):
+    """A sale of 10 (of 40 at 50) and buys of 20 at 20 and 5 at 30, cash 300, reserve 60:
+    the deficits are filled, then leftovers buy. The commissions the stage returns (from
+    the deficits' pricing, the leftovers' grid for the assets it may buy, the given ones
+    for the sale) equal the fee table's for the final orders at their fill prices to the
+    last bit: 0.01 a share, an SEC-style fee on sales, fills 0.1 % either side of price."""
+    fees = FeeTable([FeeSchedule("t", "t", "USD", per_share=0.01, sell_rate_of_value=3e-5)] * 3)
+    acc = account([40, 0, 0], [50.0, 20.0, 30.0], 300.0, [1500.0, *targets], 60.0, fees, slip=0.001)
+    signed = np.array([-10.0, 20.0, 5.0])
+    given = fees.commission(signed, np.where(signed > 0, acc.buy_prices, acc.sell_prices))
+    everyone = np.ones(3, dtype=bool)
+    cash = acc.cash_after(signed, given)
+    assert fill_deficits(signed, acc, 60.0, everyone, everything, cash)[0][1:].tolist() == filled
+    out, paid = finish_orders(signed, acc, 60.0, everyone, everything, given)
+    assert out.tolist() == [-10.0, *final] and signed.tolist() == [-10.0, 20.0, 5.0]
+    assert (
+        paid.tolist()
+        == fees.commission(out, np.where(out > 0, acc.buy_prices, acc.sell_prices)).tolist()
+    )
+    assert paid[0] == given[0] != fees.commission(out, acc.buy_prices)[0]  # the sale's own
 
 
 def test_a_foreign_share_whose_conversion_costs_more_than_it_moves_is_not_bought():
