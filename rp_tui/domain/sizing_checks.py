@@ -184,22 +184,28 @@ def _spend_leftovers(signed, account, floor, allowed, acceptable, cash, commissi
     extra = priced[1] - priced[0]  # the next share's added commission
     cost = (buy + extra) * fx  # base currency the next share takes from cash
     ok = open_ & passes[0] & (values < target)  # per asset: changes only when it is bought
-    after = np.empty((n, n + 1))  # row j: values and cash if asset j gets one more share
+    # row j < n: values and cash if asset j gets one more share; row n: the account as it
+    # is, whose distance the first step needs (Account.distance's arithmetic, row by row)
+    after = np.empty((n + 1, n + 1))
     after[:, :n] = values
-    after.reshape(-1)[:: n + 2] += unit  # the (j, j) elements: a strided view, not an index
+    after.reshape(-1)[: n * (n + 2) : n + 2] += unit  # the (j, j), j < n: a strided view
+    after[n, n] = cash
     scratch = np.empty_like(after)
     add, goal, inf = np.add.reduce, account.goal, np.inf
-    distance = account.distance(signed, cash)
+    distance = None  # of the orders so far
     for _ in range(steps):
         cash_if = cash - cost
         wanted = ok & (unit_buy <= cash - floor)
         wanted &= cash_if >= floor - CASH_EPS
         if not _any(wanted):  # no candidate left: how nearly every run of this loop ends
             break
-        after[:, n] = cash_if
+        after[:n, n] = cash_if
         np.divide(after, add(after, axis=1, keepdims=True), out=scratch)
         np.subtract(scratch, goal, out=scratch)
-        distances = np.where(wanted, add(np.abs(scratch, out=scratch), axis=1), inf)
+        every = add(np.abs(scratch, out=scratch), axis=1)
+        if distance is None:  # (row n is left as it was: only this first step reads it)
+            distance = float(every[n])
+        distances = np.where(wanted, every[:n], inf)
         k = int(distances.argmin())
         if not distances[k] < distance:  # no candidate brings the account closer
             break
@@ -208,7 +214,7 @@ def _spend_leftovers(signed, account, floor, allowed, acceptable, cash, commissi
         level[k] += 1
         m = level[k]
         values[k] = (account.held[k] + signed[k]) * unit[k]
-        after[:, k] = values[k]
+        after[:n, k] = values[k]
         after[k, k] += unit[k]
         extra[k] = priced[m + 1, k] - priced[m, k]
         cost[k] = (buy[k] + extra[k]) * fx[k]
