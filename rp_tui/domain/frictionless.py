@@ -32,6 +32,10 @@ from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.share_fitting import fit_buys
 from rp_tui.domain.sizing_checks import CASH_EPS, Account, finish_orders
 
+# ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on a plan's
+# short arrays), and 0 as a 0-d operand (numpy 2 converts a Python scalar at every call)
+_sum, _any, _ZERO = np.add.reduce, np.count_nonzero, np.zeros(())
+
 
 def frictionless(rules, fees: FeeTable, fx, frozen, currency_groups) -> bool:
     """True when :func:`frictionless_orders` sizes exactly as the general stages: a free
@@ -81,29 +85,29 @@ def frictionless_orders(
         general stages' orders and ``RebalancePlan.cash_after``, bit for bit.
     """
     shares = delta / prices
-    sells = np.minimum(np.maximum(-shares, 0.0), held)
-    buys = np.maximum(shares, 0.0)
-    after_sells = cash + float((sells * prices).sum())
+    sells = np.minimum(np.maximum(-shares, _ZERO), held)
+    buys = np.maximum(shares, _ZERO)
+    after_sells = cash + float(_sum(sells * prices))
     budget = min(after_sells - reserve, after_sells)
     if budget <= 0.0:
         buys = np.zeros_like(buys)
     else:
-        total = float((buys * prices).sum())
+        total = float(_sum(buys * prices))
         if total > budget:  # fit_buys' first scaling, which nearly always fits (else its rest)
             scaled = buys * (budget / total) * (1.0 - 1e-12)
-            fits = float((scaled * prices).sum()) <= budget
+            fits = float(_sum(scaled * prices)) <= budget
             buys = scaled if fits else fit_buys(buys, prices, 1.0, fees, budget, False)[0]
     signed = buys - sells
-    left = cash - float((signed * prices).sum())  # Account.cash_after
-    targeted = float(target_values.sum())
+    left = cash - float(_sum(signed * prices))  # Account.cash_after
+    targeted = float(_sum(target_values))
     if left < reserve - CASH_EPS:  # buys are trimmed to the floor: the general stage
         account = Account(
             held, prices, prices, prices, np.ones(prices.shape), cash, target_values,
             nav - targeted, fees,
         )  # fmt: skip
         signed, _ = finish_orders(signed, account, reserve, None, _unused)
-        return signed, cash - float((signed * prices).sum())
-    if not signed.any():
+        return signed, cash - float(_sum(signed * prices))
+    if not _any(signed):
         return signed, left
     # Account.goal, .hold_distance() and .distance() (unit values are the prices: fx is 1), the
     # two states as the rows of one array: each row's sum is the 1-D sum of that row
@@ -115,8 +119,8 @@ def frictionless_orders(
     np.multiply(held + signed, prices, out=rows[2, :n])  # after trading
     rows[2, n] = left
     states = rows[1:]
-    totals = states.sum(axis=1, keepdims=True)
-    hold, distance = np.abs(states / totals - goal).sum(axis=1).tolist()
+    totals = _sum(states, axis=1, keepdims=True)
+    hold, distance = _sum(np.abs(states / totals - goal), axis=1).tolist()
     if not totals[0, 0] > 0:
         hold = np.inf
     if not totals[1, 0] > 0:
