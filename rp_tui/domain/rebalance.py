@@ -42,7 +42,7 @@ _ZERO = np.zeros(())
 
 
 @functools.lru_cache(maxsize=32, typed=True)  # typed: True and 1.0 are two arrays
-def _constant(n: int, value: float | bool) -> np.ndarray:
+def constant(n: int, value: float | bool) -> np.ndarray:
     """A read-only ``(n,)`` array of ``value`` (the unit FX rates, every asset allowed),
     made once per size rather than at every plan."""
     out = np.full(n, value)
@@ -138,7 +138,7 @@ def _kept(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     return keep
 
 
-def _keeps_all(rules, worth) -> bool:
+def keeps_all(rules, worth) -> bool:
     """No rule can refuse an order: no minimum size, no commission ratio, no economic test
     (:func:`_kept` would be all True: a trade's value is ≥ 0)."""
     return (
@@ -155,7 +155,7 @@ def _everything(q: np.ndarray) -> np.ndarray:
 def _skip_small(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     """Drop trades below the minimum size, too dear for what they move, or (``worth``) that
     cost more than the drift they remove."""
-    if _keeps_all(rules, worth):
+    if keeps_all(rules, worth):
         return q
     return np.where(_kept(q, exec_prices, fx, fees, rules, worth), q, 0.0)
 
@@ -313,7 +313,7 @@ def plan_rebalance(
         sells = np.minimum(np.maximum(-shares, 0.0), quantities)
         buys = np.maximum(shares, 0.0)
 
-    if not _keeps_all(rules, worth):  # (-(-x) is x)
+    if not keeps_all(rules, worth):  # (-(-x) is x)
         sells = -_skip_small(-sells, sell_prices, fx, fees, rules, worth)
     sell_commissions = fees.commission(-sells, sell_prices)
     if not fees.free and _any(sells):  # (no sale: nothing to weigh)
@@ -347,7 +347,7 @@ def plan_rebalance(
         prices,
         buy_prices,
         sell_prices,
-        fx if getattr(fx, "ndim", 0) == 1 else _constant(len(prices), float(fx)),
+        fx if getattr(fx, "ndim", 0) == 1 else constant(len(prices), float(fx)),
         cash,
         target_values,
         nav - float(_sum(target_values)),
@@ -365,9 +365,9 @@ def plan_rebalance(
         sized,
         account,
         reserve,
-        (_constant(len(prices), True) if allowed is True else allowed) if spend else None,
+        (constant(len(prices), True) if allowed is True else allowed) if spend else None,
         _everything
-        if _keeps_all(rules, worth)
+        if keeps_all(rules, worth)
         else lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
         priced,
     )

@@ -17,7 +17,7 @@ import numpy as np
 from rp_tui.domain.fee_model import FeeTable
 from rp_tui.domain.share_fitting import water_fill
 
-_MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
+MAX_TOP_UPS_PER_ASSET = 4  # leftovers after floor rounding are worth < 1 share per asset
 CASH_EPS = 1e-6  # base currency: float noise, not money
 _SHARE_EPS = 1e-9  # 24.9999999 shares is 25
 # ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on short
@@ -163,7 +163,7 @@ def _spend_leftovers(signed, account, floor, allowed, acceptable, cash, commissi
     if not account.cheapest_buy <= cash - floor:  # no share fits: the first step finds none
         return signed, cash, commissions
     n = len(signed)
-    steps = _MAX_TOP_UPS_PER_ASSET * n
+    steps = MAX_TOP_UPS_PER_ASSET * n
     buy, fx, unit, unit_buy, target = (
         account.buy_prices,
         account.fx,
@@ -242,10 +242,10 @@ def fill_deficits(
 
     Args and returns: as :func:`spend_leftovers`.
     """
-    return _fill_deficits(signed, account, floor, allowed, acceptable, cash, None)[:2]
+    return fill_deficits_priced(signed, account, floor, allowed, acceptable, cash, None)[:2]
 
 
-def _fill_deficits(signed, account, floor, allowed, acceptable, cash, commissions):
+def fill_deficits_priced(signed, account, floor, allowed, acceptable, cash, commissions):
     """:func:`fill_deficits`, and the commissions of the orders it returns at their fill
     prices, ``(n_assets,)`` (``commissions``, those of ``signed``, when it adds nothing)."""
     spare = cash - floor
@@ -293,7 +293,7 @@ def _spend_one_share_at_a_time(
     Kept for orders that pay a currency conversion (its commission is not per asset)."""
     signed = signed.copy()
     distance = account.distance(signed, cash)
-    for _ in range(_MAX_TOP_UPS_PER_ASSET * len(signed)):
+    for _ in range(MAX_TOP_UPS_PER_ASSET * len(signed)):
         values = (account.held + signed) * account.unit_values
         wanted = allowed & (signed >= 0) & (values < account.target_values)
         wanted &= account.unit_buy <= cash - floor  # a share still fits
@@ -385,7 +385,7 @@ def finish_orders(
     """
     cash = account.cash_after(signed, commissions)
     if top_up is not None:
-        signed, cash, commissions = _fill_deficits(
+        signed, cash, commissions = fill_deficits_priced(
             signed, account, reserve, top_up, acceptable, cash, commissions
         )
         signed, cash, commissions = _spend_leftovers(

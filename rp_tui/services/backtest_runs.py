@@ -14,6 +14,7 @@ import numpy as np
 
 from rp_tui.domain.fx_conversion import currency_groups
 from rp_tui.domain.replay import BacktestError, BacktestResult, BacktestSpec, run_backtest
+from rp_tui.domain.replay_many import run_backtests
 from rp_tui.domain.returns import simple_returns
 from rp_tui.domain.strategy import allocate, allocate_many
 from rp_tui.domain.target_path import TargetPath, compute_path, rebalance_rows
@@ -240,3 +241,34 @@ def replay(
         )
     except BacktestError as exc:
         raise DataError(f"{history.source}: {name}: {exc}") from exc
+
+
+def replay_many(
+    prepared: Prepared,
+    specs: list[BacktestSpec],
+    path: TargetPath,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[BacktestResult]:
+    """:func:`replay` of each of ``specs`` on the targets of ``path``: specs differing only in
+    the band are replayed in lockstep (:func:`rp_tui.domain.replay_many.run_backtests`), to
+    the same numbers. ``prepared`` gives what they share (history, fees, start, FX).
+
+    Raises:
+        DataError: as :func:`replay`, for the first spec failing. BacktestCancelled.
+    """
+    history = prepared.history
+    try:
+        return run_backtests(
+            history.dates,
+            history.closes,
+            prepared.fees,
+            specs,
+            path,
+            prepared.start,
+            prepared.fx,
+            prepared.groups,
+            prepared.fees_on,
+            cancelled,
+        )
+    except BacktestError as exc:
+        raise DataError(f"{history.source}: strategy: {exc}") from exc

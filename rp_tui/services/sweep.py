@@ -120,12 +120,14 @@ def run_chunk(
         options: :class:`~rp_tui.services.backtest.BacktestOptions` common to all points.
         cancelled: polled between rebalances; True stops with ``BacktestCancelled``.
     """
+    from rp_tui.domain.target_path import TargetPath
     from rp_tui.errors import UserError
-    from rp_tui.services.backtest_runs import Targets, prepare, replay, strategy_path
+    from rp_tui.services.backtest_runs import Targets, prepare, replay, replay_many, strategy_path
 
     session = _session(config, prices)
     paths: dict[tuple, object] = {}  # path_key -> TargetPath, None (guard on) or the error
     rows: list[dict] = [{}] * len(points)
+    bands: dict[tuple, list] = {}  # points on one path that differ only in the band
     for i in sorted(range(len(points)), key=lambda i: _monthly_first(points[i])):
         point = points[i]
         try:
@@ -140,12 +142,34 @@ def run_chunk(
             path = paths[point.path_key]
             if isinstance(path, UserError):
                 raise path
-            allocator = None if path is not None else Targets(prepared.allocation_spec)
-            result = replay(prepared, prepared.spec, allocator, path, None, cancelled)
+            if isinstance(path, TargetPath):  # replayed below, with its band's neighbours
+                bands.setdefault((point.path_key, point.mode, point.fees), []).append((i, prepared))
+                continue
+            result = replay(
+                prepared, prepared.spec, Targets(prepared.allocation_spec), None, None, cancelled
+            )
         except UserError as exc:
             rows[i] = {**asdict(point), "error": str(exc)}
             continue
         rows[i] = _row(point, result)
+    for (key, _, _), members in bands.items():
+        specs = [prepared.spec for _, prepared in members]
+        try:
+            results = replay_many(members[0][1], specs, paths[key], cancelled)
+        except UserError:  # each point's own replay says which failed, and why
+            results = []
+            for _, prepared in members:
+                try:
+                    results.append(
+                        replay(prepared, prepared.spec, None, paths[key], None, cancelled)
+                    )
+                except UserError as exc:
+                    results.append(exc)
+        for (i, _), result in zip(members, results, strict=True):
+            if isinstance(result, UserError):
+                rows[i] = {**asdict(points[i]), "error": str(result)}
+            else:
+                rows[i] = _row(points[i], result)
     return rows
 
 
