@@ -1,6 +1,7 @@
 """Where a sweep's time goes: the 1,000-point grid of ``bench_speed.py`` row 4 in one process,
-split into trading plans, plans the band stops, target paths and the rest, then each sizing
-stage's cost per call. The figures behind "what blocks the 5 s sweep" in issue #16's notes.
+split into the bands' lockstep sizing (``plan_rebalance_many``, one call a rebalance for a
+path's bands), plans sized one account at a time, target paths, the results and the rest,
+then each sizing stage's cost per call. The figures behind #16's notes.
 
 Run: ``.venv/bin/python benchmarks/sweep_profile.py``. Prints figures; asserts nothing. The
 stages are timed through wrappers (~0.3 µs a call each), so the parts add up to a little
@@ -14,7 +15,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 from bench_speed import GRID, multi_asset_files
 
 
@@ -46,9 +46,9 @@ def timed(owner, name: str, seconds: dict, calls: dict, key: str | None = None) 
 
 
 def main() -> None:
-    import rp_tui.domain.rebalance as rebalance
+    import rp_tui.domain.rebalance_many as rebalance_many
     import rp_tui.domain.replay as replay
-    import rp_tui.domain.sizing_checks as sizing_checks
+    import rp_tui.domain.replay_many as replay_many
     import rp_tui.services.backtest_runs as backtest_runs
     import rp_tui.services.sweep as sweep
     from rp_tui.domain.fee_model import FeeTable
@@ -61,26 +61,18 @@ def main() -> None:
 
     seconds: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
-    plan = replay.plan_rebalance
-
-    def classified(*args, **kwargs):  # a plan that trades, or one the band stops
-        start = time.perf_counter()
-        result = plan(*args, **kwargs)
-        key = "trading plans" if np.count_nonzero(result.quantities) else "plans not trading"
-        seconds[key] += time.perf_counter() - start
-        calls[key] += 1
-        return result
-
-    replay.plan_rebalance = classified
+    timed(replay_many, "plan_rebalance_many", seconds, calls, "lockstep sizing")
+    timed(replay, "plan_rebalance", seconds, calls, "plans one at a time")
     timed(backtest_runs, "strategy_path", seconds, calls, "target paths")
+    timed(replay_many, "summarise", seconds, calls, "results")
+    timed(replay, "summarise", seconds, calls, "results")
     for owner, name in (
-        (rebalance, "finish_orders"),
-        (rebalance, "fit_buys"),
-        (rebalance, "_plan"),
-        (rebalance, "Account"),
-        (sizing_checks, "fill_deficits"),
-        (sizing_checks, "spend_leftovers"),
-        (sizing_checks, "keep_cash_floor"),
+        (rebalance_many, "_trading"),
+        (rebalance_many, "_fit_buys"),
+        (rebalance_many._Book, "finish"),
+        (rebalance_many._Book, "_fill_deficits"),
+        (rebalance_many._Book, "_spend_leftovers"),
+        (rebalance_many._Book, "distances"),
         (FeeTable, "commission"),
     ):
         timed(owner, name, seconds, calls)
@@ -90,7 +82,7 @@ def main() -> None:
     total = time.perf_counter() - start
 
     print(f"{len(points)} points in one process: {total:.2f} s")
-    parts = ("trading plans", "plans not trading", "target paths")
+    parts = ("lockstep sizing", "plans one at a time", "target paths", "results")
     for key in parts:
         each = seconds[key] / max(calls[key], 1) * 1e6
         print(
@@ -102,12 +94,11 @@ def main() -> None:
         f"   {'the rest':<20} {rest:6.2f} s  {rest / total:5.1%}  "
         f"({rest / len(points) * 1e3:.2f} ms a point)"
     )
-    plans = calls["trading plans"] + calls["plans not trading"]
-    print("sizing stages (inside the plans above):")
+    print("lockstep stages (inside the sizing above):")
     for key in sorted(set(seconds) - set(parts), key=lambda k: -seconds[k]):
         print(
-            f"   {key:<20} {seconds[key] / calls[key] * 1e6:7.1f} us a call  "
-            f"{calls[key] / plans:5.2f} calls a plan"
+            f"   {key:<20} {seconds[key]:6.2f} s  {calls[key]:7d} calls  "
+            f"{seconds[key] / calls[key] * 1e6:7.1f} us a call"
         )
 
 
