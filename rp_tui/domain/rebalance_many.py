@@ -28,7 +28,6 @@ from rp_tui.domain.rebalance import (
     constant,
     plan_rebalance,
 )
-from rp_tui.domain.share_fitting import water_fill
 from rp_tui.domain.sizing_checks import CASH_EPS, MAX_TOP_UPS_PER_ASSET, Account, keep_cash_floor
 
 _SHARE_EPS = 1e-9  # as rebalance.py's: 24.9999999 shares is 25
@@ -198,6 +197,20 @@ def _fit_buys(buys, prices, fees, budget):
     return buys, commissions
 
 
+def _water_fill(gaps: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """:func:`~rp_tui.domain.share_fitting.water_fill` of each row of ``gaps`` ``(r, n)``
+    with its ``amount`` ``(r,)`` > 0: the same sort, running sums and level."""
+    gaps = np.maximum(gaps, _ZERO)
+    ordered = np.sort(gaps, axis=1)[:, ::-1]
+    n = gaps.shape[1]
+    levels = (np.cumsum(ordered, axis=1) - amount[:, None]) / np.arange(1, n + 1)
+    stop = np.ones(gaps.shape, dtype=bool)  # the first k whose level reaches the next gap
+    stop[:, :-1] = levels[:, :-1] >= ordered[:, 1:]
+    level = levels[np.arange(len(gaps)), stop.argmax(axis=1)]
+    filled = np.maximum(gaps - level[:, None], _ZERO)
+    return np.where((amount >= _sum(gaps, axis=1))[:, None], gaps, filled)  # all of it
+
+
 class _Book:
     """The accounts being sized, rows of ``(r, n)``: what :class:`Account` holds for one."""
 
@@ -240,8 +253,13 @@ class _Book:
             kept, cash[i] = keep_cash_floor(row, self.account(i), self.reserve[i], cash[i])
             if kept is not row:
                 signed[i], known[i] = kept, False
-        hold = self.distances(np.zeros_like(signed), self.cash)
-        worse = _each(signed) & (self.distances(signed, cash) > hold + 1e-12)
+        r = len(signed)  # holding and trading, as the rows of one array
+        both = self.distances(
+            np.concatenate((np.zeros_like(signed), signed)),
+            np.concatenate((self.cash, cash)),
+            np.tile(np.arange(r), 2),
+        )
+        worse = _each(signed) & (both[r:] > both[:r] + 1e-12)
         signed[worse], known[worse] = 0.0, False  # not trading is closer to target
         return signed, known
 
@@ -258,7 +276,7 @@ class _Book:
         rows = np.flatnonzero(go)
         if not rows.size:
             return cash
-        filled = np.array([water_fill(deficit[i], spare[i]) for i in rows.tolist()])
+        filled = _water_fill(deficit[rows], spare[rows])
         extra = np.floor(filled / prices + _SHARE_EPS)
         rows, extra = rows[_each(extra)], extra[_each(extra)]
         if not rows.size:
@@ -275,9 +293,13 @@ class _Book:
                 paid[j] = self.fees.commission(trial[j], prices)
                 trial_cash[j] = self.cash[i] - float(_sum(trial[j] * prices + paid[j])) - 0.0
         better = _each(extra > 0)
-        better &= self.distances(trial, trial_cash, rows) < self.distances(
-            signed[rows], cash[rows], rows
+        m = len(rows)  # after and before, as the rows of one array
+        both = self.distances(
+            np.concatenate((trial, signed[rows])),
+            np.concatenate((trial_cash, cash[rows])),
+            np.concatenate((rows, rows)),
         )
+        better &= both[:m] < both[m:]
         at = rows[better]
         signed[at], cash[at], self.commissions[at] = trial[better], trial_cash[better], paid[better]
         return cash

@@ -9,11 +9,17 @@ import pytest
 from rp_tui.domain.allocation import erc_weights
 from rp_tui.domain.fee_model import FeeSchedule, FeeTable
 from rp_tui.domain.rebalance import RebalanceRules, plan_rebalance
-from rp_tui.domain.rebalance_many import _fit_buys, batchable, covers, plan_rebalance_many
+from rp_tui.domain.rebalance_many import (
+    _fit_buys,
+    _water_fill,
+    batchable,
+    covers,
+    plan_rebalance_many,
+)
 from rp_tui.domain.replay import BacktestSpec, run_backtest
 from rp_tui.domain.replay_many import in_lockstep, run_backtests
 from rp_tui.domain.returns import sample_covariance, simple_returns
-from rp_tui.domain.share_fitting import fit_buys
+from rp_tui.domain.share_fitting import fit_buys, water_fill
 from rp_tui.domain.target_path import compute_path, rebalance_rows
 from rp_tui.inputs.bundled_data import FACTOR_ETFS
 from rp_tui.inputs.fee_data import dated_fees, fee_table
@@ -129,6 +135,17 @@ def test_buys_that_scaling_cannot_fit_are_trimmed_as_fit_buys_trims_them():
         one, paid = fit_buys(buys[i], prices, 1.0, fees, float(budget[i]), True)
         assert fitted[i].tobytes() == one.tobytes() and commissions[i].tobytes() == paid.tobytes()
     assert fitted[0].tolist() == [53393.0, 52006.0]
+
+
+def test_water_fill_of_each_row_is_the_single_water_fill():
+    """Gaps with ties, zeros and a total below the amount; amounts from a cent to all."""
+    rng = np.random.default_rng(11)
+    gaps = np.round(rng.uniform(0, 500, (400, 6)), 0) * (rng.random((400, 6)) < 0.8)
+    gaps[::7, :3] = 120.0  # ties
+    amount = rng.uniform(0.01, 1.2, 400) * gaps.sum(axis=1) + 0.01
+    filled = _water_fill(gaps, amount)
+    for i in range(len(gaps)):
+        assert filled[i].tobytes() == water_fill(gaps[i], float(amount[i])).tobytes()
 
 
 def test_rules_it_does_not_cover_are_sized_row_by_row_to_the_same_plans():
