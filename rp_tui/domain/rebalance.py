@@ -36,9 +36,7 @@ _SHARE_EPS = 1e-9  # rounding slack so float noise does not cost a whole share
 # ndarray.sum's and .any()'s answers without their Python wrappers (~1 µs a call on the
 # short arrays a plan works on): the same sums, and a count truthy exactly when any element is
 _sum, _any = np.add.reduce, np.count_nonzero
-# 0 as a 0-d array: numpy 2 converts a Python scalar operand on every call (~0.2 µs of a
-# ~0.5 µs operation on a plan's short arrays); the answers are the same
-_ZERO = np.zeros(())
+_ZERO = np.zeros(())  # a 0-d operand: numpy 2 converts a Python scalar at every call (~0.2 µs)
 
 
 @functools.lru_cache(maxsize=32, typed=True)  # typed: True and 1.0 are two arrays
@@ -138,7 +136,7 @@ def _kept(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     return keep
 
 
-def keeps_all(rules, worth) -> bool:
+def _keeps_all(rules, worth) -> bool:
     """No rule can refuse an order: no minimum size, no commission ratio, no economic test
     (:func:`_kept` would be all True: a trade's value is ≥ 0)."""
     return (
@@ -155,7 +153,7 @@ def _everything(q: np.ndarray) -> np.ndarray:
 def _skip_small(q, exec_prices, fx, fees, rules, worth=None) -> np.ndarray:
     """Drop trades below the minimum size, too dear for what they move, or (``worth``) that
     cost more than the drift they remove."""
-    if keeps_all(rules, worth):
+    if _keeps_all(rules, worth):
         return q
     return np.where(_kept(q, exec_prices, fx, fees, rules, worth), q, 0.0)
 
@@ -253,12 +251,8 @@ def plan_rebalance(
         if frozen is not None:
             tradable &= allowed
         if not _any(tradable):  # every asset within its band: the sizing below trades nothing
-            none = np.zeros(prices.shape)
-            conversion = (
-                _conversion_fee(none, buy_prices, sell_prices, fx, currency_groups, rules)
-                if currency_groups is not None
-                else 0.0
-            )
+            none = np.zeros(prices.shape)  # (no currency groups: no conversion, 0.0)
+            conversion = _conversion_fee(none, buy_prices, sell_prices, fx, currency_groups, rules)
             return RebalancePlan(
                 nav=float(nav),
                 weights=weights,
@@ -313,7 +307,7 @@ def plan_rebalance(
         sells = np.minimum(np.maximum(-shares, 0.0), quantities)
         buys = np.maximum(shares, 0.0)
 
-    if not keeps_all(rules, worth):  # (-(-x) is x)
+    if not _keeps_all(rules, worth):  # (-(-x) is x)
         sells = -_skip_small(-sells, sell_prices, fx, fees, rules, worth)
     sell_commissions = fees.commission(-sells, sell_prices)
     if not fees.free and _any(sells):  # (no sale: nothing to weigh)
@@ -367,7 +361,7 @@ def plan_rebalance(
         reserve,
         (constant(len(prices), True) if allowed is True else allowed) if spend else None,
         _everything
-        if keeps_all(rules, worth)
+        if _keeps_all(rules, worth)
         else lambda q: _kept(q, np.where(q > 0, buy_prices, sell_prices), fx, fees, rules, worth),
         priced,
     )

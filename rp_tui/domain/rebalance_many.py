@@ -4,11 +4,12 @@ k accounts that share the prices, targets, fees and rules (all but the band), bi
 A sweep replays one target path under several bands, so at each rebalance its accounts differ
 only in holdings, cash and band. Row i of every array here takes the single call's steps on
 its own numbers: elementwise operations, and sums along the last axis (numpy sums each row
-as it sums a 1-D array). Loops run masked until every row is done (fitting buys in budget,
-topping up with leftovers); the stages few rows reach (filling deficits, trimming buys to
-the cash floor) call the single account's own stage for those rows. What this path does not
-cover (FX, frozen assets, withdrawals, other modes, fractional shares, slippage, skip rules,
-free fees, holdings with fractions) is sized row by row by ``plan_rebalance`` itself.
+as it sums a 1-D array). Loops run until every row is done (fitting buys in budget, the
+deficits' water fill, topping up with leftovers); the steps few rows reach (trimming buys a
+share at a time, keeping the cash floor) run row by row, the latter through the single
+account's own stage. What this path does not cover (FX, frozen assets, withdrawals, other
+modes, fractional shares, slippage, skip rules, free fees, holdings with fractions) is sized
+row by row by ``plan_rebalance`` itself.
 
 Change one, change the other: ``tests/domain/test_rebalance_many.py`` holds them equal.
 """
@@ -45,6 +46,7 @@ def _each(values: np.ndarray) -> np.ndarray:
 # RebalanceRules later is sized row by row until this path learns it.
 _COVERED = ("band", "cash_buffer", "relative_band", "rebalance_all")
 _INERT = ("fx_rate_of_value", "fx_minimum", "risk_aversion")
+_DEFAULT = RebalanceRules()
 
 
 def covers(rules: RebalanceRules) -> bool:
@@ -61,9 +63,6 @@ def batchable(rules: RebalanceRules, fees: FeeTable, quantities: np.ndarray) -> 
     return (
         covers(rules) and not fees.free and not np.count_nonzero(np.rint(quantities) != quantities)
     )
-
-
-_DEFAULT = RebalanceRules()
 
 
 def plan_rebalance_many(
@@ -86,7 +85,8 @@ def plan_rebalance_many(
         fees: the commission schedules, shared.
 
     Returns:
-        k :class:`~rp_tui.domain.rebalance.RebalancePlan`, in row order.
+        k :class:`~rp_tui.domain.rebalance.RebalancePlan`, in row order (their arrays may be
+        views of arrays they share: read them, do not write to them).
 
     Raises:
         ValueError: as ``plan_rebalance`` for the first row it refuses.
@@ -102,13 +102,12 @@ def plan_rebalance_many(
             plan_rebalance(quantities[i], prices, float(c), targets, replace(rules, band=b), fees)
             for i, (c, b) in enumerate(zip(cash.tolist(), bands, strict=True))
         ]
-    first = rules
     weights = values / nav[:, None]
-    targets_nav = np.asarray(targets, dtype=float) * (1.0 - first.cash_buffer)
+    targets_nav = np.asarray(targets, dtype=float) * (1.0 - rules.cash_buffer)
     drift = weights - targets_nav
     target_values = targets_nav * nav[:, None]  # (nav − 0 withdrawn)
     bands = np.array(bands, dtype=float)[:, None]
-    tradable = np.abs(drift) > (bands * targets_nav if first.relative_band else bands)
+    tradable = np.abs(drift) > (bands * targets_nav if rules.relative_band else bands)
     plans: list[RebalancePlan | None] = [None] * len(quantities)
     n = len(prices)
     for i in np.flatnonzero(~_each(tradable)).tolist():  # within every band: no order
@@ -125,8 +124,8 @@ def plan_rebalance_many(
             nav[rows],
             values[rows],
             target_values[rows],
-            np.ones_like(tradable[rows]) if first.rebalance_all else tradable[rows],
-            first.cash_buffer,
+            np.ones_like(tradable[rows]) if rules.rebalance_all else tradable[rows],
+            rules.cash_buffer,
             fees.for_whole_shares(),
         )
         for j, i in enumerate(rows.tolist()):
