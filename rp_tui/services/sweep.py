@@ -18,7 +18,7 @@ import math
 import os
 import signal
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, astuple, dataclass, fields, replace
 
 import numpy as np
 
@@ -278,7 +278,8 @@ def run_sweep(
     progress: Callable[[int, int], None] | None = None,
     session=None,
 ) -> list[dict]:
-    """Backtest every point; unranked rows in completion order.
+    """Backtest every point; unranked rows in the order of ``points`` (chunks finish in any
+    order: ranked rows that tie then still come out the same way at every run).
 
     Args:
         points: the grid. config, prices: paths every worker opens.
@@ -300,9 +301,10 @@ def run_sweep(
     if scheduler:
         from rp_tui.services.sweep_dask import run_on_dask
 
-        return run_on_dask(
+        rows = run_on_dask(
             points, run_chunk, chunks, config, prices, options, workers, scheduler, progress
         )
+        return _in_order(points, rows)
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     total, rows = len(points), []
@@ -330,4 +332,11 @@ def run_sweep(
         if session is not None:
             _WORKER_SESSION.pop((config, prices), None)
     pool.shutdown()
-    return rows
+    return _in_order(points, rows)
+
+
+def _in_order(points: list[SweepPoint], rows: list[dict]) -> list[dict]:
+    """``rows`` (one per point, as ``asdict(point)`` plus results) in the order of ``points``."""
+    at = {astuple(p): i for i, p in enumerate(points)}
+    names = [f.name for f in fields(SweepPoint)]
+    return sorted(rows, key=lambda r: at[tuple(r[n] for n in names)])

@@ -1,6 +1,7 @@
 """Sweeps: a local process pool, and a Dask LocalCluster on loopback, give the same ranking."""
 
 import json
+from dataclasses import astuple
 
 import pytest
 
@@ -26,6 +27,17 @@ def test_local_pool_runs_every_point_and_ranks():
     banded = by_point(rows)[(126, 0.02, "erc", "monthly")]
     unbanded = by_point(rows)[(126, 0.0, "erc", "monthly")]
     assert banded["turnover"] < unbanded["turnover"]  # the band does its job
+
+
+def test_rows_come_back_in_the_grids_order_whatever_finishes_first():
+    """Chunks finish in any order (the largest is sent first and ends last); the rows come
+    back in the grid's order, so points that tie (buy-only ignores the band) rank the same
+    way at every run."""
+    points = grid([63], [0.0, 0.01, 0.02, 0.03], ["erc", "inverse-vol", "hrp"], ["monthly"])
+    points += grid([126], [0.0], ["erc"], ["monthly"], modes=["buy-only"])
+    rows = run_sweep(points, str(PORTFOLIO), None, OPTIONS, workers=2)
+    key = ("lookback", "band", "method", "rebalance", "mode", "fees")
+    assert [tuple(r[k] for k in key) for r in rows] == [astuple(p) for p in points]
 
 
 def test_forked_workers_start_with_the_callers_session(monkeypatch):
