@@ -35,3 +35,19 @@ def sample_covariance(returns: np.ndarray) -> np.ndarray:
         raise ValueError(f"need at least 2 returns for a covariance, got {returns.shape[0]}")
     centred = returns - np.add.reduce(returns, axis=0) / returns.shape[0]  # mean()'s, sooner
     return centred.T @ centred / (returns.shape[0] - 1)
+
+
+def sample_covariances(windows: np.ndarray) -> np.ndarray:
+    """:func:`sample_covariance` of each window, ``(k, n_obs, n_assets)`` →
+    ``(k, n_assets, n_assets)``: the same numbers (numpy sums each window's columns and
+    multiplies each window as it does one alone), in one product for all.
+
+    Raises:
+        ValueError: fewer than two observations.
+    """
+    windows = np.asarray(windows, dtype=float)
+    n = windows.shape[1]
+    if n < 2:
+        raise ValueError(f"need at least 2 returns for a covariance, got {n}")
+    centred = windows - np.add.reduce(windows, axis=1, keepdims=True) / n
+    return np.matmul(centred.transpose(0, 2, 1), centred) / (n - 1)

@@ -9,6 +9,7 @@ import pytest
 
 from rp_tui.domain.allocation import AllocationError, erc_weights, erc_weights_many
 from rp_tui.domain.constraints import Constraints
+from rp_tui.domain.returns import sample_covariance, sample_covariances
 from rp_tui.domain.strategy import AllocationSpec, allocate, allocate_many
 
 
@@ -76,3 +77,14 @@ def test_allocate_many_is_allocate_window_by_window(spec):
             alone.notes,
         )
     assert allocate_many(windows[:0], spec) == []
+
+
+@pytest.mark.parametrize(("k", "n_obs", "n_assets"), [(1, 2, 1), (7, 63, 5), (32, 252, 20)])
+def test_sample_covariances_are_each_windows_sample_covariance_bit_for_bit(k, n_obs, n_assets):
+    rng = np.random.default_rng(k)
+    windows = rng.standard_normal((k, n_obs, n_assets)) * 0.01 + rng.normal(0, 1e-3, n_assets)
+    together = sample_covariances(windows)
+    for window, cov in zip(windows, together, strict=True):
+        assert cov.tobytes() == sample_covariance(window).tobytes()
+    with pytest.raises(ValueError, match="at least 2 returns"):
+        sample_covariances(windows[:, :1])
