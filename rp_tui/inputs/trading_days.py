@@ -7,7 +7,10 @@ when a backtest asks for sessions.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -70,12 +73,29 @@ def trading_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.n
         sessions = np.load(path)
     else:
         sessions = _build_sessions(mic, start, end)
-        folder.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, sessions)
-        tmp.replace(path)  # atomic: a reader sees the whole file or none
+        _keep(sessions, path)
     sessions.flags.writeable = False  # shared by every caller of the cache
     return sessions
+
+
+def _keep(sessions: np.ndarray, path: Path) -> None:
+    """Save ``sessions`` at ``path`` for the next process, atomically (a reader sees the
+    whole file or none). Each writer has its own temporary file: a sweep's workers, all
+    starting on an empty cache, write the same calendar at once. A cache that cannot be
+    written (a read-only or full disk) is not kept, and the calendar is built again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, sessions)
+        os.replace(tmp, path)
+    except BaseException as exc:  # no temporary file left behind, whatever stopped us
+        Path(tmp).unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
 
 
 def _build_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.ndarray:
