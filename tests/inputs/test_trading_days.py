@@ -12,9 +12,19 @@ from rp_tui.inputs import trading_days
 START, END = np.datetime64("2014-01-02"), np.datetime64("2023-01-12")
 
 
-def _sessions_after(barrier, answers, folder):
+def _sessions_after(start, renames, answers, folder):
+    """One of the processes: builds the calendar with the others, and renames its file only
+    when every process has written its own (the interleaving that broke the fixed name)."""
     os.environ["RP_TUI_DATA_DIR"] = folder
-    barrier.wait()  # every process builds and writes the same calendar at once
+    trading_days.trading_sessions.cache_clear()  # (forked from a process that may have it)
+    save = np.save
+
+    def save_then_wait(*args, **kwargs):
+        save(*args, **kwargs)
+        renames.wait()
+
+    np.save = save_then_wait  # (this process only: it is a forked child)
+    start.wait()
     try:
         days = trading_days.trading_sessions("XNYS", START, END)
         answers.put(("ok", len(days)))
@@ -24,25 +34,25 @@ def _sessions_after(barrier, answers, folder):
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork")
 def test_processes_writing_the_same_calendar_at_once_all_get_it(tmp_path):
-    """Eight processes, twice: before each writer had its own temporary file, one process's
-    rename took the file another was about to rename (3 failures in 5 such rounds)."""
+    """Eight processes on an empty cache, each renaming only after all have written: with one
+    fixed temporary name, the first rename took the file the seven others then renamed
+    (FileNotFoundError, a sweep's worker failing); each has its own now."""
     context = multiprocessing.get_context("fork")
-    for round_ in range(2):
-        folder = tmp_path / f"data{round_}"
-        barrier, answers = context.Barrier(8), context.Queue()
-        workers = [
-            context.Process(target=_sessions_after, args=(barrier, answers, str(folder)))
-            for _ in range(8)
-        ]
-        for worker in workers:
-            worker.start()
-        got = [answers.get(timeout=120) for _ in workers]
-        for worker in workers:
-            worker.join()
-        assert {status for status, _ in got} == {"ok"}, got
-        kept = list((folder / "calendars").iterdir())
-        assert [p.suffix for p in kept] == [".npy"]  # no temporary file left behind
-        assert len(np.load(kept[0])) == got[0][1] > 2_000
+    start, renames = context.Barrier(8, timeout=60), context.Barrier(8, timeout=60)
+    answers = context.Queue()
+    workers = [
+        context.Process(target=_sessions_after, args=(start, renames, answers, str(tmp_path)))
+        for _ in range(8)
+    ]
+    for worker in workers:
+        worker.start()
+    got = [answers.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    assert {status for status, _ in got} == {"ok"}, got
+    kept = list((tmp_path / "calendars").iterdir())
+    assert [p.suffix for p in kept] == [".npy"]  # no temporary file left behind
+    assert len(np.load(kept[0])) == got[0][1] > 2_000
 
 
 def test_a_cache_that_cannot_be_written_still_gives_the_calendar(tmp_path, monkeypatch):
