@@ -41,11 +41,26 @@ def in_lockstep(specs: Sequence[BacktestSpec], path: TargetPath | None, fx, grou
         and all(getattr(first, f.name) == f.default for f in unread)
         and covers(first.rules)
         and all(
-            replace(s, rules=replace(s.rules, band=first.rules.band), capital=first.capital)
-            == first
+            _same(
+                replace(s, rules=replace(s.rules, band=first.rules.band), capital=first.capital),
+                first,
+            )
             for s in specs
         )
     )
+
+
+def _same(a: BacktestSpec, b: BacktestSpec) -> bool:
+    """Every field equal; the trading days (an array, or ``None``) by their contents (a
+    spec's ``==`` cannot compare two arrays that are not the same object)."""
+    for f in fields(BacktestSpec):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (x is y or np.array_equal(x, y)):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 def run_backtests(

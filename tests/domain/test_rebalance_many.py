@@ -244,6 +244,12 @@ def test_specs_that_differ_in_more_than_the_band_are_replayed_one_by_one(factors
         alone = run_backtest(history.dates, history.closes, fees, other, None, path=path)
         assert together[1].equity.tobytes() == alone.equity.tobytes()
     assert not in_lockstep([base, base], None, None, None)  # no path: allocating as it goes
+    # trading days compared by content: equal copies go together, other days do not
+    days = np.arange("2000-01-03", "2024-12-31", dtype="datetime64[D]")
+    on_days = replace(base, sessions=days)
+    assert in_lockstep([on_days, replace(on_days, sessions=days.copy())], path, None, None)
+    assert not in_lockstep([on_days, replace(on_days, sessions=days[1:])], path, None, None)
+    assert not in_lockstep([on_days, base], path, None, None)
     for unread in (
         {"contribution_frequency": "quarterly"},
         {"min_interval_days": 10},
