@@ -242,10 +242,10 @@ def fill_deficits(
 
     Args and returns: as :func:`spend_leftovers`.
     """
-    return fill_deficits_priced(signed, account, floor, allowed, acceptable, cash, None)[:2]
+    return _fill_deficits(signed, account, floor, allowed, acceptable, cash, None)[:2]
 
 
-def fill_deficits_priced(signed, account, floor, allowed, acceptable, cash, commissions):
+def _fill_deficits(signed, account, floor, allowed, acceptable, cash, commissions):
     """:func:`fill_deficits`, and the commissions of the orders it returns at their fill
     prices, ``(n_assets,)`` (``commissions``, those of ``signed``, when it adds nothing)."""
     spare = cash - floor
@@ -385,7 +385,7 @@ def finish_orders(
     """
     cash = account.cash_after(signed, commissions)
     if top_up is not None:
-        signed, cash, commissions = fill_deficits_priced(
+        signed, cash, commissions = _fill_deficits(
             signed, account, reserve, top_up, acceptable, cash, commissions
         )
         signed, cash, commissions = _spend_leftovers(

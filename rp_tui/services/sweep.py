@@ -4,11 +4,13 @@ optionally, rebalancing mode × fee plan), ranked, with the return/drawdown Pare
 Points that differ only in band, mode or fees share their target weights: the points are
 grouped by what decides the targets (lookback, method, calendar; the rest of the options
 is common to the sweep), each group's target path is computed once
-(:func:`rp_tui.services.backtest_runs.strategy_path`) and only the orders are replayed per
-point. The rows are the same as each point's own :func:`rp_tui.services.backtest.backtest`
-(the same arithmetic in the same order). Groups go to workers in chunks (a local process
-pool, a Dask ``LocalCluster`` with ``scheduler="local"``, or a Dask scheduler's address);
-each worker opens the portfolio and prices once.
+(:func:`rp_tui.services.backtest_runs.strategy_path`) and only the orders are replayed:
+the points of a path that differ only in the band together, in lockstep
+(:func:`rp_tui.services.backtest_runs.replay_many`). The rows are the same as each point's
+own :func:`rp_tui.services.backtest.backtest` (the same arithmetic in the same order).
+Groups go to workers in chunks (a local process pool, a Dask ``LocalCluster`` with
+``scheduler="local"``, or a Dask scheduler's address); each worker opens the portfolio and
+prices once.
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ def _session(config: str, prices: str | None):
 
 
 def _row(point: SweepPoint, result) -> dict:
+    """The point's row: its statistics, or (``result`` an exception) the error's message."""
+    if isinstance(result, Exception):
+        return {**asdict(point), "error": str(result)}
     return {
         **asdict(point),
         **{k: result.stats[k] for k in STATS},
@@ -122,12 +127,12 @@ def run_chunk(
     """
     from rp_tui.domain.target_path import TargetPath
     from rp_tui.errors import UserError
-    from rp_tui.services.backtest_runs import Targets, prepare, replay, replay_many, strategy_path
+    from rp_tui.services.backtest_runs import Targets, prepare, replay, strategy_path
 
     session = _session(config, prices)
     paths: dict[tuple, object] = {}  # path_key -> TargetPath, None (guard on) or the error
     rows: list[dict] = [{}] * len(points)
-    bands: dict[tuple, list] = {}  # points on one path that differ only in the band
+    together: dict[tuple, list] = {}  # points on one path that differ only in the band
     for i in sorted(range(len(points)), key=lambda i: _monthly_first(points[i])):
         point = points[i]
         try:
@@ -143,34 +148,40 @@ def run_chunk(
             if isinstance(path, UserError):
                 raise path
             if isinstance(path, TargetPath):  # replayed below, with its band's neighbours
-                bands.setdefault((point.path_key, point.mode, point.fees), []).append((i, prepared))
+                together.setdefault((point.path_key, point.mode, point.fees), []).append(
+                    (i, prepared)
+                )
                 continue
             result = replay(
                 prepared, prepared.spec, Targets(prepared.allocation_spec), None, None, cancelled
             )
         except UserError as exc:
-            rows[i] = {**asdict(point), "error": str(exc)}
-            continue
+            result = exc
         rows[i] = _row(point, result)
-    for (key, _, _), members in bands.items():
-        specs = [prepared.spec for _, prepared in members]
-        try:
-            results = replay_many(members[0][1], specs, paths[key], cancelled)
-        except UserError:  # each point's own replay says which failed, and why
-            results = []
-            for _, prepared in members:
-                try:
-                    results.append(
-                        replay(prepared, prepared.spec, None, paths[key], None, cancelled)
-                    )
-                except UserError as exc:
-                    results.append(exc)
-        for (i, _), result in zip(members, results, strict=True):
-            if isinstance(result, UserError):
-                rows[i] = {**asdict(points[i]), "error": str(result)}
-            else:
-                rows[i] = _row(points[i], result)
+    for (key, _, _), members in together.items():
+        replayed = _replayed([prepared for _, prepared in members], paths[key], cancelled)
+        for (i, _), result in zip(members, replayed, strict=True):
+            rows[i] = _row(points[i], result)
     return rows
+
+
+def _replayed(prepared: list, path, cancelled) -> list:
+    """The replays on ``path`` of the points ``prepared``, in lockstep; when that fails,
+    one by one, so each point's row carries its own error (a ``UserError`` in its place)."""
+    from rp_tui.errors import UserError
+    from rp_tui.services.backtest_runs import replay, replay_many
+
+    try:
+        return replay_many(prepared[0], [p.spec for p in prepared], path, cancelled)
+    except UserError:
+        pass
+    results: list = []
+    for p in prepared:
+        try:
+            results.append(replay(p, p.spec, None, path, None, cancelled))
+        except UserError as exc:
+            results.append(exc)
+    return results
 
 
 def _monthly_first(point: SweepPoint) -> int:
