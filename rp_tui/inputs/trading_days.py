@@ -7,8 +7,7 @@ when a backtest asks for sessions.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from functools import cache
 from pathlib import Path
 
@@ -79,23 +78,20 @@ def trading_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.n
 
 
 def _keep(sessions: np.ndarray, path: Path) -> None:
-    """Save ``sessions`` at ``path`` for the next process, atomically (a reader sees the
-    whole file or none). Each writer has its own temporary file: a sweep's workers, all
-    starting on an empty cache, write the same calendar at once. A cache that cannot be
-    written (a read-only or full disk) is not kept, and the calendar is built again."""
+    """Save ``sessions`` at ``path`` for the next process, atomically
+    (:func:`rp_tui.state.storage.atomic_write_files`: each writer has its own temporary file,
+    and a sweep's workers, all starting on an empty cache, write the same calendar at once).
+    A cache that cannot be written (a read-only or full disk) is not kept, and the calendar
+    is built again."""
+    from rp_tui.state.storage import atomic_write_files
+
+    saved = io.BytesIO()
+    np.save(saved, sessions)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        atomic_write_files({path: saved.getvalue()})
     except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, sessions)
-        os.replace(tmp, path)
-    except BaseException as exc:  # no temporary file left behind, whatever stopped us
-        Path(tmp).unlink(missing_ok=True)
-        if not isinstance(exc, OSError):
-            raise
+        pass
 
 
 def _build_sessions(mic: str, start: np.datetime64, end: np.datetime64) -> np.ndarray:

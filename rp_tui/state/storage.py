@@ -50,10 +50,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_files({Path(path): text})
 
 
-def atomic_write_files(files: dict[Path, str]) -> None:
+def atomic_write_files(files: dict[Path, str | bytes]) -> None:
     """Write several files, each atomically, all or (nearly) nothing: every temporary file
     is written and synced before the first rename, so a full disk or a missing permission
-    leaves every file as it was.
+    leaves every file as it was. Text is written as UTF-8, bytes as they are. Each write
+    has its own temporary file, so processes writing one file at once do not collide.
 
     Raises:
         OSError: as :func:`atomic_write_text`; temporary files are removed.
@@ -69,7 +70,10 @@ def atomic_write_files(files: dict[Path, str]) -> None:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             staged.append((tmp, path))
             os.fchmod(fd, _mode_for(path))  # mkstemp's 0600 would hide a report or config
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            binary = isinstance(text, bytes)
+            with os.fdopen(
+                fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+            ) as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())

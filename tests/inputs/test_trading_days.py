@@ -17,13 +17,13 @@ def _sessions_after(start, renames, answers, folder):
     when every process has written its own (the interleaving that broke the fixed name)."""
     os.environ["RP_TUI_DATA_DIR"] = folder
     trading_days.trading_sessions.cache_clear()  # (forked from a process that may have it)
-    save = np.save
+    rename = os.replace
 
-    def save_then_wait(*args, **kwargs):
-        save(*args, **kwargs)
+    def rename_when_all_have_written(*args, **kwargs):
         renames.wait()
+        rename(*args, **kwargs)
 
-    np.save = save_then_wait  # (this process only: it is a forked child)
+    os.replace = rename_when_all_have_written  # (this process only: it is a forked child)
     start.wait()
     try:
         days = trading_days.trading_sessions("XNYS", START, END)
@@ -34,9 +34,9 @@ def _sessions_after(start, renames, answers, folder):
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork")
 def test_processes_writing_the_same_calendar_at_once_all_get_it(tmp_path):
-    """Eight processes on an empty cache, each renaming only after all have written: with one
-    fixed temporary name, the first rename took the file the seven others then renamed
-    (FileNotFoundError, a sweep's worker failing); each has its own now."""
+    """Eight processes on an empty cache, each renaming (os.replace) only after all have
+    written: with one fixed temporary name, the first rename took the file the seven others
+    then renamed (FileNotFoundError, a sweep's worker failing); each has its own now."""
     context = multiprocessing.get_context("fork")
     start, renames = context.Barrier(8, timeout=60), context.Barrier(8, timeout=60)
     answers = context.Queue()
