@@ -263,7 +263,8 @@ class _Book:
         return signed, known
 
     def _fill_deficits(self, signed, cash, top_up):
-        """``fill_deficits`` of every row at once (its water fill row by row)."""
+        """``fill_deficits`` of every row at once (a trim of fees that do not fit, row by
+        row)."""
         prices = self.prices
         spare = cash - self.reserve
         values = (self.held + signed) * prices
@@ -277,7 +278,8 @@ class _Book:
             return cash
         filled = _water_fill(deficit[rows], spare[rows])
         extra = np.floor(filled / prices + _SHARE_EPS)
-        rows, extra = rows[_each(extra)], extra[_each(extra)]
+        some = _each(extra)
+        rows, extra = rows[some], extra[some]
         if not rows.size:
             return cash
         trial = signed[rows] + extra
